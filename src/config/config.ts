@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Thrown when the environment does not describe a valid configuration; lists every problem. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const NODE_ENVS = ['development', 'production', 'test'] as const;
+
+const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+const positiveInt = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
+
+const url = (protocols: readonly string[]) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .refine(
+        (value) => {
+          try {
+            return protocols.includes(new URL(value).protocol);
+          } catch {
+            return false;
+          }
+        },
+        { message: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+      )
+      .optional(),
+  );
+
+/** Every variable the platform reads, with its default. The README's configuration table mirrors this. */
+const envSchema = z.object({
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(4000)),
+  HOST: z.preprocess(emptyAsUndefined, z.string().min(1).default('127.0.0.1')),
+  ARENA_DATA_DIR: z.preprocess(emptyAsUndefined, z.string().min(1).default('./.arena')),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  ARENA_REDIS_PREFIX: z.preprocess(emptyAsUndefined, z.string().min(1).max(64).default('arena')),
+  LOG_LEVEL: z.preprocess(emptyAsUndefined, z.enum(LOG_LEVELS).default('info')),
+  NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(NODE_ENVS).default('development')),
+  ARENA_BODY_LIMIT_BYTES: positiveInt(1024 * 1024),
+  ARENA_WS_INIT_TIMEOUT_MS: positiveInt(3000),
+  ARENA_SHUTDOWN_GRACE_MS: positiveInt(10_000),
+  ARENA_RECONCILE_INTERVAL_MS: positiveInt(15_000),
+  ARENA_JOB_STALE_AFTER_MS: positiveInt(60_000),
+  ARENA_JOB_MAX_ATTEMPTS: positiveInt(3),
+  ARENA_WORKER_CONCURRENCY: positiveInt(4),
+  ARENA_INTROSPECTION: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
+});
+
+export type Mode = 'embedded' | 'scaled';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Absolute path; holds the embedded database and, later, artifacts. */
+  readonly dataDir: string;
+  /** Undefined: embedded PGlite under dataDir. */
+  readonly databaseUrl: string | undefined;
+  /** Undefined: in-process queues and pub/sub. */
+  readonly redisUrl: string | undefined;
+  /** Prefix of every Redis key and channel this deployment uses, so deployments can share a Redis. */
+  readonly redisPrefix: string;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly nodeEnv: (typeof NODE_ENVS)[number];
+  readonly bodyLimitBytes: number;
+  /** How long a WebSocket may stay open without `connection_init` before it is closed with 4408. */
+  readonly wsInitTimeoutMs: number;
+  /** How long a shutdown waits for running jobs and requests before handing jobs back. */
+  readonly shutdownGraceMs: number;
+  readonly reconcileIntervalMs: number;
+  /** A RUNNING job whose heartbeat is older than this is treated as lost. */
+  readonly jobStaleAfterMs: number;
+  readonly jobMaxAttempts: number;
+  readonly workerConcurrency: number;
+  readonly introspection: boolean;
+}
+
+/** Parses the environment once. Throws ConfigError naming each bad variable and what it allows. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = issue.path.join('.');
+      const received = env[variable];
+      return `${variable}=${JSON.stringify(received)}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: path.resolve(cwd, e.ARENA_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.ARENA_REDIS_PREFIX,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+    bodyLimitBytes: e.ARENA_BODY_LIMIT_BYTES,
+    wsInitTimeoutMs: e.ARENA_WS_INIT_TIMEOUT_MS,
+    shutdownGraceMs: e.ARENA_SHUTDOWN_GRACE_MS,
+    reconcileIntervalMs: e.ARENA_RECONCILE_INTERVAL_MS,
+    jobStaleAfterMs: e.ARENA_JOB_STALE_AFTER_MS,
+    jobMaxAttempts: e.ARENA_JOB_MAX_ATTEMPTS,
+    workerConcurrency: e.ARENA_WORKER_CONCURRENCY,
+    introspection: e.ARENA_INTROSPECTION ? e.ARENA_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
+  });
+}
+
+export function modeOf(config: Pick<Config, 'databaseUrl' | 'redisUrl'>): Mode {
+  return config.databaseUrl || config.redisUrl ? 'scaled' : 'embedded';
+}

@@ -1,0 +1,81 @@
+import { Field, Int, ObjectType, type ClassType } from 'type-graphql';
+import { badInput } from '../errors.js';
+
+@ObjectType({ description: 'Relay pagination state.' })
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface ConnectionShape<T> {
+  edges: { cursor: string; node: T }[];
+  nodes: T[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+/** A Relay connection base with `<Name>Edge` edges, `nodes` and `totalCount`. */
+export function Connection<T extends object>(nodeType: ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field(() => String)
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  // Abstract: the subclass (`class XConnection extends Connection(X, 'X')`) gives the type its name.
+  @ObjectType()
+  abstract class ConnectionType implements ConnectionShape<T> {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => [nodeType], { description: 'The nodes of `edges`, for clients that need no cursors.' })
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int, { description: 'Every item the connection would list, across all pages.' })
+    totalCount!: number;
+  }
+  return ConnectionType;
+}
+
+export const MAX_PAGE_SIZE = 100;
+
+export function pageSize(first: number | null | undefined, fallback = 20): number {
+  const n = first ?? fallback;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE_SIZE) {
+    throw badInput(`first must be from 1 to ${MAX_PAGE_SIZE}.`, { field: 'first' });
+  }
+  return n;
+}
+
+/** Opaque cursors over (createdAt, id), newest-first keyset order. */
+export function encodeCursor(createdAt: string, id: string): string {
+  return Buffer.from(`${createdAt}|${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): { createdAt: Date; id: string } | undefined {
+  if (cursor == null) return undefined;
+  const [createdAt, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const date = new Date(createdAt ?? '');
+  if (!id || extra !== undefined || Number.isNaN(date.getTime())) {
+    throw badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
+  }
+  return { createdAt: date, id };
+}
+
+export function toConnection<T extends { id: string; createdAt: string }>(
+  nodes: T[],
+  hasMore: boolean,
+  totalCount: number,
+): ConnectionShape<T> {
+  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
+  return { edges, nodes, totalCount, pageInfo: { hasNextPage: hasMore, endCursor: edges.at(-1)?.cursor ?? null } };
+}

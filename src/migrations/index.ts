@@ -1,0 +1,7 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261122014904Initial } from './Migration20261122014904Initial.js';
+
+/** Applied in this order; append new migrations at the end and never edit an applied one. */
+export const MIGRATIONS: MigrationObject[] = [
+  { name: 'Migration20261122014904Initial', class: Migration20261122014904Initial },
+];

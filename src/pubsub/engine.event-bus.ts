@@ -1,0 +1,64 @@
+import { EventEmitter, on } from 'node:events';
+import type { PubSubEngine } from 'graphql-subscriptions';
+import type { EventBus } from './pubsub.port.js';
+
+/**
+ * An EventBus over any graphql-subscriptions engine (in-memory PubSub or RedisPubSub).
+ * Unlike the engines' own iterators, which subscribe lazily on the first `next()`, this one is
+ * listening by the time `subscribe` resolves, so "subscribe, then read current state" never
+ * loses an event published in between.
+ */
+export class EngineEventBus implements EventBus {
+  constructor(
+    readonly kind: EventBus['kind'],
+    private readonly engine: PubSubEngine,
+    /** Namespaces channels per deployment or test run when Redis is shared. */
+    private readonly channelPrefix: string,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  publish(topic: string, payload: unknown): Promise<void> {
+    return this.engine.publish(this.channelPrefix + topic, payload);
+  }
+
+  async subscribe<T>(topic: string): Promise<AsyncIterableIterator<T>> {
+    const local = new EventEmitter();
+    const abort = new AbortController();
+    const events = on(local, 'event', { signal: abort.signal }) as AsyncIterableIterator<[T]>;
+    const id = await this.engine.subscribe(this.channelPrefix + topic, (payload: T) => local.emit('event', payload), {});
+    let done = false;
+    const finish = async (): Promise<IteratorResult<T>> => {
+      if (!done) {
+        done = true;
+        this.engine.unsubscribe(id);
+        abort.abort();
+      }
+      return { value: undefined, done: true };
+    };
+    const iterator: AsyncIterableIterator<T> = {
+      next: async () => {
+        if (done) return { value: undefined, done: true };
+        try {
+          const result = await events.next();
+          return result.done ? finish() : { value: result.value[0], done: false };
+        } catch (error) {
+          if (abort.signal.aborted) return { value: undefined, done: true };
+          throw error;
+        }
+      },
+      return: finish,
+      throw: async (error?: unknown) => {
+        await finish();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+    return iterator;
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}

@@ -1,0 +1,17 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+export type RedisRole = 'producer' | 'worker' | 'subscriber' | 'publisher';
+
+/**
+ * Producers fail fast (a lost enqueue is recovered by the reconciler); BullMQ workers and pub/sub
+ * subscribers must wait out a Redis restart instead, which `maxRetriesPerRequest: null` does.
+ */
+export function createRedis(url: string, role: RedisRole): Redis {
+  const options: RedisOptions = {
+    connectionName: `arena-${role}`,
+    maxRetriesPerRequest: role === 'producer' || role === 'publisher' ? 2 : null,
+    enableReadyCheck: true,
+    lazyConnect: false,
+  };
+  return new Redis(url, options);
+}

@@ -1,0 +1,95 @@
+import type { Express, Request, Response } from 'express';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { VERSION } from '../version.js';
+
+const require = createRequire(import.meta.url);
+
+/** A file inside an installed package, past its `exports` map (which hides the UMD builds). */
+const packageFile = (pkg: string, file: string) => path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+
+/**
+ * GraphiQL from the server's own node_modules: no CDN, because many users' networks (and the
+ * build machines) have no internet. These are the UMD builds React 18 and GraphiQL 3 ship.
+ */
+const ASSETS: Record<string, { file: string; type: string }> = {
+  'react.js': { file: packageFile('react', 'umd/react.production.min.js'), type: 'text/javascript' },
+  'react-dom.js': { file: packageFile('react-dom', 'umd/react-dom.production.min.js'), type: 'text/javascript' },
+  'graphiql.js': { file: packageFile('graphiql', 'graphiql.min.js'), type: 'text/javascript' },
+  'graphiql.css': { file: packageFile('graphiql', 'graphiql.min.css'), type: 'text/css' },
+  'graphql-ws.js': { file: packageFile('graphql-ws', 'umd/graphql-ws.min.js'), type: 'text/javascript' },
+};
+
+export const GRAPHIQL_PATH = '/graphiql';
+const ASSET_PREFIX = `${GRAPHIQL_PATH}/assets`;
+
+function page(): string {
+  const asset = (name: string) => `${ASSET_PREFIX}/${name}?v=${VERSION}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8" />
+  <meta name="viewport" content="width=device-width, initial-scale=1" />
+  <title>Content Arena · GraphiQL</title>
+  <link rel="stylesheet" href="${asset('graphiql.css')}" />
+  <style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading GraphiQL…</div>
+  <script src="${asset('react.js')}"></script>
+  <script src="${asset('react-dom.js')}"></script>
+  <script src="${asset('graphql-ws.js')}"></script>
+  <script src="${asset('graphiql.js')}"></script>
+  <script>
+    const http = new URL('/graphql', window.location.href);
+    const ws = new URL(http);
+    ws.protocol = http.protocol === 'https:' ? 'wss:' : 'ws:';
+    const fetcher = GraphiQL.createFetcher({
+      url: http.toString(),
+      wsClient: graphqlWs.createClient({ url: ws.toString(), lazy: true }),
+    });
+    const defaultQuery = [
+      '# Content Arena. Run the mutation, then paste its id into the subscription',
+      '# in a second tab to watch the job, or ask for serverInfo.',
+      'mutation Ping {',
+      '  requestPing(input: { message: "hello", delayMs: 500 }) { pingJob { id status } }',
+      '}',
+      '',
+      'subscription Watch($id: ID!) {',
+      '  pingJobUpdated(id: $id) { id status reply workerId finishedAt }',
+      '}',
+      '',
+      'query Info { serverInfo { version mode database queue uptimeSeconds } }',
+      '',
+    ].join('\\n');
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(
+      React.createElement(GraphiQL, { fetcher, defaultQuery, shouldPersistHeaders: false }),
+    );
+  </script>
+</body>
+</html>`;
+}
+
+export function mountGraphiQL(app: Express): void {
+  const html = page();
+  const send = (_req: Request, res: Response) => {
+    res.type('html').set('cache-control', 'no-cache').send(html);
+  };
+  app.get(GRAPHIQL_PATH, send);
+  // A person who opens /graphql in a browser wants the explorer, not a 400.
+  app.get('/graphql', (req, res, next) => {
+    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html' && !req.query['query']) {
+      send(req, res);
+      return;
+    }
+    next();
+  });
+  app.get(`${ASSET_PREFIX}/:name`, (req, res) => {
+    const asset = ASSETS[req.params.name];
+    if (!asset) {
+      res.status(404).json({ errors: [{ message: 'No such asset.', extensions: { code: 'NOT_FOUND' } }] });
+      return;
+    }
+    res.type(asset.type).sendFile(asset.file, { maxAge: '1y', immutable: true });
+  });
+}

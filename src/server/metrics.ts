@@ -1,0 +1,107 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { RequestHandler } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobQueue } from '../queue/index.js';
+
+const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics', '/graphiql']);
+/** Operation names come from clients; past this many distinct ones, the rest share one label. */
+const MAX_OPERATION_NAMES = 200;
+
+export interface ServerMetrics {
+  readonly registry: Registry;
+  readonly openWebSockets: Gauge;
+  readonly activeSubscriptions: Gauge;
+  readonly httpMiddleware: RequestHandler;
+  readonly apolloPlugin: ApolloServerPlugin;
+  observeOperation(name: string | null | undefined, type: string, transport: 'http' | 'ws', outcome: 'ok' | 'error', seconds: number): void;
+}
+
+/** One registry per server, so several servers in one process (tests, benchmarks) never collide. */
+export function createMetrics(queue: JobQueue): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'arena_' });
+
+  const httpDuration = new Histogram({
+    name: 'arena_http_request_duration_seconds',
+    help: 'HTTP request duration by route, method and status.',
+    labelNames: ['route', 'method', 'status'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const operationDuration = new Histogram({
+    name: 'arena_graphql_operation_duration_seconds',
+    help: 'GraphQL operation duration by operation name and type (queries and mutations; subscriptions over WebSocket are counted, not timed).',
+    labelNames: ['operation', 'type', 'transport', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const subscriptionsStarted = new Counter({
+    name: 'arena_graphql_subscriptions_started_total',
+    help: 'Subscriptions started over WebSocket.',
+    labelNames: ['operation'],
+    registers: [registry],
+  });
+  const openWebSockets = new Gauge({ name: 'arena_websockets_open', help: 'Open GraphQL WebSocket connections.', registers: [registry] });
+  const activeSubscriptions = new Gauge({ name: 'arena_graphql_subscriptions_active', help: 'Active GraphQL subscriptions.', registers: [registry] });
+  new Gauge({
+    name: 'arena_queue_jobs',
+    help: 'Jobs per queue and state (waiting, active, delayed, failed).',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const d of await queue.depths()) {
+          for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.set({ queue: d.queue, state }, d[state]);
+        }
+      } catch {
+        // Redis down: /ready reports it; the scrape still returns the rest.
+      }
+    },
+  });
+
+  const seenNames = new Set<string>();
+  const operationLabel = (name: string | null | undefined) => {
+    const n = name || 'anonymous';
+    if (seenNames.has(n)) return n;
+    if (seenNames.size >= MAX_OPERATION_NAMES) return 'other';
+    seenNames.add(n);
+    return n;
+  };
+  const observeOperation: ServerMetrics['observeOperation'] = (name, type, transport, outcome, seconds) => {
+    if (type === 'subscription') {
+      subscriptionsStarted.inc({ operation: operationLabel(name) });
+      return;
+    }
+    operationDuration.observe({ operation: operationLabel(name), type, transport, outcome }, seconds);
+  };
+
+  const httpMiddleware: RequestHandler = (req, res, next) => {
+    const start = process.hrtime.bigint();
+    res.once('finish', () => {
+      const path = req.path.startsWith('/graphiql') ? '/graphiql' : req.path;
+      const route = KNOWN_ROUTES.has(path) ? path : 'other';
+      httpDuration.observe({ route, method: req.method, status: res.statusCode }, Number(process.hrtime.bigint() - start) / 1e9);
+    });
+    next();
+  };
+
+  const apolloPlugin: ApolloServerPlugin = {
+    async requestDidStart() {
+      const start = process.hrtime.bigint();
+      return {
+        async willSendResponse({ operationName, operation, errors }) {
+          observeOperation(
+            operationName,
+            operation?.operation ?? 'invalid',
+            'http',
+            errors && errors.length > 0 ? 'error' : 'ok',
+            Number(process.hrtime.bigint() - start) / 1e9,
+          );
+        },
+      };
+    },
+  };
+
+  return { registry, openWebSockets, activeSubscriptions, httpMiddleware, apolloPlugin, observeOperation };
+}

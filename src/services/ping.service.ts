@@ -1,0 +1,136 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isTerminal, type JobStatus } from '../domain/index.js';
+import { PingJob, type PageRequest } from '../entities/index.js';
+import { badInput, notFound } from '../errors.js';
+import type { JobContext } from '../queue/index.js';
+import type { ServiceDeps } from './context.js';
+import { runJob } from './job-runner.js';
+
+export const PING_LIMITS = Object.freeze({ maxMessageLength: 1000, maxDelayMs: 60_000 });
+
+/** The ping job as clients see it; plain JSON so it can travel through Redis unchanged. */
+export interface PingJobView {
+  readonly id: string;
+  readonly message: string;
+  readonly delayMs: number;
+  readonly status: JobStatus;
+  readonly reply: string | null;
+  readonly attempts: number;
+  readonly workerId: string | null;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+}
+
+export interface RequestPingInput {
+  readonly message: string;
+  readonly delayMs?: number | null;
+}
+
+const topic = (id: string) => `ping.${id}`;
+
+function toView(row: PingJob): PingJobView {
+  return {
+    id: row.id,
+    message: row.message,
+    delayMs: row.delayMs,
+    status: row.status,
+    reply: row.reply,
+    attempts: row.attempts,
+    workerId: row.workerId,
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * The trivial job that proves the wiring end to end: a mutation writes a row and enqueues it, a
+ * worker answers, and the answer reaches a subscriber over whichever pub/sub is configured.
+ */
+export class PingService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  async request(em: EntityManager, input: RequestPingInput): Promise<PingJobView> {
+    const message = input.message.trim();
+    const delayMs = input.delayMs ?? 0;
+    if (message.length === 0) throw badInput('message must not be empty.', { field: 'message' });
+    if (message.length > PING_LIMITS.maxMessageLength) {
+      throw badInput(`message is ${message.length} characters; the limit is ${PING_LIMITS.maxMessageLength}.`, { field: 'message' });
+    }
+    if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > PING_LIMITS.maxDelayMs) {
+      throw badInput(`delayMs must be a whole number from 0 to ${PING_LIMITS.maxDelayMs}.`, { field: 'delayMs' });
+    }
+    const row = em.create(PingJob, { message, delayMs, createdAt: this.deps.now(), updatedAt: this.deps.now() });
+    await em.flush();
+    await this.dispatch(row.id);
+    return toView(row);
+  }
+
+  /** Enqueue failures are logged, not thrown: the row is committed and the reconciler re-dispatches it. */
+  async dispatch(id: string): Promise<void> {
+    try {
+      await this.deps.queue.enqueue('ping', { pingJobId: id }, id);
+    } catch (err) {
+      this.deps.log.warn({ err, pingJobId: id }, 'enqueue failed; the reconciler will re-dispatch');
+    }
+  }
+
+  async get(em: EntityManager, id: string): Promise<PingJobView | null> {
+    const row = await em.getRepository(PingJob).findOne({ id });
+    return row ? toView(row) : null;
+  }
+
+  async list(em: EntityManager, page: PageRequest): Promise<{ nodes: PingJobView[]; hasMore: boolean; totalCount: () => Promise<number> }> {
+    const repo = em.getRepository(PingJob);
+    const { rows, hasMore } = await repo.listPage(page);
+    return { nodes: rows.map(toView), hasMore, totalCount: () => repo.count() };
+  }
+
+  /**
+   * The job's current state, then every change until it finishes. Subscribing before reading
+   * means a change made in between is seen (possibly twice, never lost).
+   */
+  async *watch(id: string): AsyncGenerator<PingJobView> {
+    const events = await this.deps.events.subscribe<PingJobView>(topic(id));
+    try {
+      const current = await this.get(this.deps.db.fork(), id);
+      if (!current) throw notFound('ping job', id);
+      yield current;
+      if (isTerminal(current.status)) return;
+      for await (const view of events) {
+        yield view;
+        if (isTerminal(view.status)) return;
+      }
+    } finally {
+      await events.return?.();
+    }
+  }
+
+  /** The worker side. */
+  execute(pingJobId: string, ctx: JobContext): Promise<void> {
+    return runJob<PingJob>({
+      em: this.deps.db.fork(),
+      repository: (em) => em.getRepository(PingJob),
+      id: pingJobId,
+      workerId: this.deps.workerId,
+      ctx,
+      maxAttempts: this.deps.config.jobMaxAttempts,
+      heartbeatMs: Math.max(1000, Math.floor(this.deps.config.jobStaleAfterMs / 4)),
+      publish: (row) => this.deps.events.publish(topic(row.id), toView(row)),
+      work: async (row, signal) => {
+        if (row.delayMs > 0) await sleep(row.delayMs, undefined, { signal });
+        return { reply: `pong: ${row.message}` };
+      },
+    });
+  }
+
+  /** Exposed for the reconciler, which republishes rows it changes. */
+  async publishCurrent(em: EntityManager, id: string): Promise<void> {
+    const view = await this.get(em, id);
+    if (view) await this.deps.events.publish(topic(id), view);
+  }
+}
