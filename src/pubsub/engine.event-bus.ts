@@ -18,7 +18,9 @@ export class EngineEventBus implements EventBus {
   ) {}
 
   publish(topic: string, payload: unknown): Promise<void> {
-    return this.engine.publish(this.channelPrefix + topic, payload);
+    // In memory, subscribers would otherwise share the publisher's object; Redis's JSON round
+    // trip copies anyway. Both modes must behave alike.
+    return this.engine.publish(this.channelPrefix + topic, this.kind === 'in-process' ? structuredClone(payload) : payload);
   }
 
   async subscribe<T>(topic: string): Promise<AsyncIterableIterator<T>> {

@@ -78,9 +78,10 @@ export function createMetrics(queue: JobQueue): ServerMetrics {
 
   const httpMiddleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
+    // Read now: Express rewrites req.url inside mounted middleware (`app.use('/graphql', …)`).
+    const path = req.path.startsWith('/graphiql') ? '/graphiql' : req.path;
+    const route = KNOWN_ROUTES.has(path) ? path : 'other';
     res.once('finish', () => {
-      const path = req.path.startsWith('/graphiql') ? '/graphiql' : req.path;
-      const route = KNOWN_ROUTES.has(path) ? path : 'other';
       httpDuration.observe({ route, method: req.method, status: res.statusCode }, Number(process.hrtime.bigint() - start) / 1e9);
     });
     next();

@@ -148,6 +148,20 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
         },
       },
       ApolloServerPluginLandingPageDisabled(),
+      {
+        // Apollo would run a subscription sent over HTTP as a query and fail on its null root.
+        async requestDidStart() {
+          return {
+            async didResolveOperation({ operation }) {
+              if (operation?.operation === 'subscription') {
+                throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.', {
+                  extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
+                });
+              }
+            },
+          };
+        },
+      },
       metrics.apolloPlugin,
       {
         async requestDidStart() {

@@ -1,0 +1,73 @@
+import autocannon from 'autocannon';
+import { percentile } from './stats.js';
+
+export interface LoadRequest {
+  readonly url: string;
+  readonly body: string;
+  /** Every response must carry exactly these bytes; autocannon counts the others as mismatches. */
+  readonly expectBody: string;
+}
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly seconds: number;
+  readonly rps: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/**
+ * POSTs JSON from `connections` keep-alive connections for `seconds`. Rejects unless every
+ * response was a 200 with the expected body: a fast wrong answer must never pass as a result.
+ */
+export function fire(request: LoadRequest, seconds: number, connections: number): Promise<LoadResult> {
+  // autocannon's own histogram has 1 ms resolution, too coarse for sub-millisecond answers;
+  // its per-response event carries the time as a float.
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: request.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: request.body,
+        expectBody: request.expectBody,
+        connections,
+        duration: seconds,
+      },
+      (error: unknown, result) => {
+        if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+        const problems = Object.entries({
+          'non-2xx responses': result.non2xx,
+          'connection errors': result.errors,
+          timeouts: result.timeouts,
+          'body mismatches': result.mismatches,
+        }).filter(([, count]) => count > 0);
+        if (problems.length > 0 || result['2xx'] === 0) {
+          const counts = problems.map(([what, count]) => `${count} ${what}`).join(', ') || 'no responses';
+          return reject(new Error(`${request.url}: ${counts} (status codes: ${JSON.stringify(result.statusCodeStats)})`));
+        }
+        latencies.sort((a, b) => a - b);
+        resolve({
+          requests: result['2xx'],
+          seconds: result.duration,
+          rps: result['2xx'] / result.duration,
+          p50Ms: percentile(latencies, 0.5),
+          p99Ms: percentile(latencies, 0.99),
+        });
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, ms) => {
+      if (statusCode === 200) latencies.push(ms);
+    });
+  });
+}
+
+/** One request outside the load run, so a wrong answer is reported with its status and body. */
+export async function checkOnce(request: LoadRequest): Promise<void> {
+  const response = await fetch(request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body });
+  const text = await response.text();
+  if (response.status !== 200 || text !== request.expectBody) {
+    throw new Error(`${request.url}: expected 200 ${JSON.stringify(request.expectBody)}, got ${response.status} ${JSON.stringify(text)}`);
+  }
+}

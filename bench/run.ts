@@ -1,0 +1,74 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { readOptions } from './lib/options.js';
+import type { BenchmarkReport, Ratio } from './lib/report.js';
+import { formatTable } from './lib/table.js';
+import { trivialQuery } from './trivial-query.js';
+
+const BENCHMARKS = [trivialQuery];
+/** Server start-up (PGlite, migrations) and shutdown on top of the planned load phases. */
+const OVERHEAD_S = 60;
+const RESULTS = new URL('../.bench/results.json', import.meta.url);
+
+// Turn signals into a normal exit so lib/child.ts's exit hook kills the servers.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(1));
+
+const options = readOptions(process.env);
+const budgetS = OVERHEAD_S + BENCHMARKS.reduce((sum, b) => sum + b.plannedSeconds(options), 0);
+setTimeout(() => {
+  console.error(`bench: still running after ${budgetS} s; giving up.`);
+  process.exit(1);
+}, budgetS * 1000).unref();
+
+const cpus = os.cpus();
+const environment = {
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  cpus: cpus.length,
+  cpuModel: cpus[0]?.model ?? 'unknown',
+  loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))),
+};
+console.log(`node ${environment.node}, ${environment.platform}, ${environment.cpus} CPUs (${environment.cpuModel}), load ${environment.loadAverage.join(' ')}`);
+console.log(
+  `warm-up ${options.warmupS} s, measure ${options.durationS} s, ${options.connections} connections, ` +
+    `${options.rounds} round(s), median; bounded at ${budgetS} s`,
+);
+
+const reports: BenchmarkReport[] = [];
+try {
+  for (const benchmark of BENCHMARKS) {
+    const report = await benchmark.run(options, (line) => console.error(`  [${benchmark.id}] ${line}`));
+    reports.push(report);
+    print(report);
+  }
+} catch (error) {
+  console.error(`\nbench failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+await mkdir(new URL('.', RESULTS), { recursive: true });
+await writeFile(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), environment, options, benchmarks: reports }, null, 2)}\n`);
+console.log(`\nresults written to ${RESULTS.pathname}`);
+
+function print(report: BenchmarkReport): void {
+  console.log(`\n${report.title}`);
+  for (const t of report.targets) console.log(`  ${t.target}: ${t.info}`);
+  console.log();
+  const rows = report.targets.map((t) => [
+    t.target,
+    Math.round(t.rps).toString(),
+    t.p50Ms.toFixed(2),
+    t.p99Ms.toFixed(2),
+    `${Math.round(t.cpuPercent)}%`,
+    Math.round(t.cpuMicrosPerRequest).toString(),
+  ]);
+  console.log(formatTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'CPU µs/req'], rows));
+  console.log();
+  const width = Math.max(...report.ratios.map((r) => r.label.length));
+  for (const ratio of report.ratios) console.log(`${ratio.label.padEnd(width)}  ${describe(ratio)}`);
+}
+
+function describe(ratio: Ratio): string {
+  const aim = ratio.aim === undefined ? '' : `, aim ${ratio.aim.toFixed(2)}x${ratio.value >= ratio.aim ? ' (met)' : ''}`;
+  return `${ratio.value.toFixed(2)}x  target >= ${ratio.target.toFixed(2)}x${aim}  ${ratio.value >= ratio.target ? 'PASS' : 'MISS'}`;
+}

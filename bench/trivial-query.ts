@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { startServer, type ServerProcess } from './lib/child.js';
+import { checkOnce, fire, type LoadRequest } from './lib/load.js';
+import type { BenchOptions } from './lib/options.js';
+import type { Benchmark, Sample, TargetFigures } from './lib/report.js';
+import { median } from './lib/stats.js';
+import { EXPECTED_BODY, QUERY } from './servers/expected.js';
+
+const TARGETS = [
+  { name: 'node:http', entry: 'node-http.ts', startTimeoutMs: 20_000 },
+  { name: 'bare apollo', entry: 'bare-apollo.ts', startTimeoutMs: 20_000 },
+  // Opens PGlite and runs migrations before it listens.
+  { name: 'full stack', entry: 'full-stack.ts', startTimeoutMs: 60_000 },
+] as const;
+
+const [NODE_HTTP, BARE_APOLLO, FULL_STACK] = [0, 1, 2] as const;
+
+/** `{ serverInfo { version } }` over HTTP: the fixed cost every request pays, with no database work. */
+export const trivialQuery: Benchmark = {
+  id: 'trivial-query',
+  plannedSeconds: (o) => o.rounds * TARGETS.length * (o.warmupS + o.durationS),
+  async run(options, progress) {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'arena-bench-'));
+    const servers: ServerProcess[] = [];
+    try {
+      for (const target of TARGETS) {
+        const entry = new URL(`servers/${target.entry}`, import.meta.url);
+        const server = await startServer(target.name, entry, { ...process.env, BENCH_DATA_DIR: dataDir }, target.startTimeoutMs);
+        servers.push(server);
+        progress(`started ${server.name}: ${server.info}`);
+      }
+      const requests: LoadRequest[] = servers.map((s) => ({ url: s.url, body: QUERY, expectBody: EXPECTED_BODY }));
+      for (const request of requests) await checkOnce(request);
+
+      const samples: Sample[][] = servers.map(() => []);
+      for (let round = 1; round <= options.rounds; round++) {
+        // Each round starts one target later, so a slow spell on the shared machine does not
+        // always land on the same target.
+        for (let k = 0; k < servers.length; k++) {
+          const i = (round - 1 + k) % servers.length;
+          const sample = await measure(servers[i]!, requests[i]!, options, round);
+          samples[i]!.push(sample);
+          progress(`round ${round}/${options.rounds} ${servers[i]!.name}: ${Math.round(sample.rps)} req/s, p50 ${sample.p50Ms.toFixed(2)} ms`);
+        }
+      }
+
+      const targets = servers.map((s, i) => summarise(s, samples[i]!));
+      const rps = (i: number) => targets[i]!.rps;
+      return {
+        id: this.id,
+        title: 'Trivial query: POST /graphql {"query":"{ serverInfo { version } }"}',
+        targets,
+        ratios: [
+          { label: 'full stack / bare apollo', value: rps(FULL_STACK) / rps(BARE_APOLLO), target: 0.9 },
+          { label: 'full stack / node:http', value: rps(FULL_STACK) / rps(NODE_HTTP), target: 0.25, aim: 0.35 },
+        ],
+      };
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  },
+};
+
+async function measure(server: ServerProcess, request: LoadRequest, options: BenchOptions, round: number): Promise<Sample> {
+  await fire(request, options.warmupS, options.connections);
+  const cpuBefore = await server.cpuMicros();
+  const result = await fire(request, options.durationS, options.connections);
+  const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+  return {
+    round,
+    rps: result.rps,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    cpuPercent: (100 * cpuMicros) / (result.seconds * 1e6),
+    cpuMicrosPerRequest: cpuMicros / result.requests,
+  };
+}
+
+function summarise(server: ServerProcess, samples: readonly Sample[]): TargetFigures {
+  const mid = (pick: (s: Sample) => number) => median(samples.map(pick));
+  return {
+    target: server.name,
+    info: server.info,
+    rps: mid((s) => s.rps),
+    p50Ms: mid((s) => s.p50Ms),
+    p99Ms: mid((s) => s.p99Ms),
+    cpuPercent: mid((s) => s.cpuPercent),
+    cpuMicrosPerRequest: mid((s) => s.cpuMicrosPerRequest),
+    samples,
+  };
+}

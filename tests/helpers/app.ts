@@ -1,0 +1,74 @@
+import { Writable } from 'node:stream';
+import { WebSocket } from 'ws';
+import { startApp, type App, type AppOptions } from '../../src/app.js';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { createLogger } from '../../src/logger.js';
+import { QUEUE_NAMES } from '../../src/queue/index.js';
+import { createArenaClient, type ArenaClient } from '../../src/sdk/index.js';
+import type { TestBackend } from './backend.js';
+
+export interface TestApp {
+  readonly app: App;
+  readonly config: Config;
+  /** http://127.0.0.1:<port> */
+  readonly url: string;
+  readonly client: ArenaClient;
+  close(): Promise<void>;
+}
+
+const quiet = () => new Writable({ write: (_chunk, _enc, done) => done() });
+
+/** The real platform on an ephemeral port, as `arena start` runs it unless options say otherwise. */
+export async function startTestApp(
+  backend: TestBackend,
+  env: Record<string, string> = {},
+  options: Partial<AppOptions> = {},
+): Promise<TestApp> {
+  const config = loadConfig({ ...backend.env, PORT: '0', LOG_LEVEL: process.env['TEST_LOG_LEVEL'] ?? 'silent', NODE_ENV: 'test', ...env });
+  const log = createLogger(config, process.env['TEST_LOG_LEVEL'] ? process.stderr : quiet());
+  const app = await startApp(config, log, {
+    api: options.api ?? true,
+    worker: 'worker' in options ? options.worker : { queues: QUEUE_NAMES, concurrency: 4 },
+  });
+  const url = app.api?.url ?? 'http://127.0.0.1:0';
+  const client = createArenaClient({ url, webSocketImpl: WebSocket });
+  return {
+    app,
+    config,
+    url,
+    client,
+    close: async () => {
+      await client.close();
+      await app.close();
+    },
+  };
+}
+
+/** POST a raw body to /graphql, for the cases a typed client cannot express. */
+export async function postRaw(url: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
+  const text = await response.text();
+  let json: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } | undefined;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, json, text, headers: response.headers };
+}
+
+/** Collects a subscription's events until `until` holds for one (or the subscription ends). */
+export async function collectUntil<T>(iterator: AsyncIterableIterator<T>, until: (event: T) => boolean, timeoutMs = 20_000): Promise<T[]> {
+  const events: T[] = [];
+  const timer = setTimeout(() => void iterator.return?.(), timeoutMs);
+  try {
+    for await (const event of { [Symbol.asyncIterator]: () => iterator }) {
+      events.push(event);
+      if (until(event)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await iterator.return?.();
+  }
+  return events;
+}
