@@ -5,6 +5,7 @@ import { EngineEventBus } from './engine.event-bus.js';
 import type { EventBus } from './pubsub.port.js';
 
 export type { EventBus } from './pubsub.port.js';
+export { liveView } from './live-view.js';
 
 export function createInProcessEventBus(): EventBus {
   return new EngineEventBus('in-process', new PubSub(), '');

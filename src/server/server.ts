@@ -110,6 +110,11 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
         operations(ctx).delete(id);
         return errors.map((e) => format(e.toJSON(), e)) as never;
       },
+      // A dropped socket ends its subscriptions without onComplete.
+      onClose: (ctx) => {
+        for (const entry of operations(ctx).values()) if (entry.type === 'subscription') metrics.activeSubscriptions.dec();
+        operations(ctx).clear();
+      },
       onComplete: (ctx, id) => {
         const entry = operations(ctx).get(id);
         operations(ctx).delete(id);

@@ -4,6 +4,7 @@ import { isTerminal, type JobStatus } from '../domain/index.js';
 import { PingJob, type PageRequest } from '../entities/index.js';
 import { badInput, notFound } from '../errors.js';
 import type { JobContext } from '../queue/index.js';
+import { liveView } from '../pubsub/index.js';
 import type { ServiceDeps } from './context.js';
 import { runJob } from './job-runner.js';
 
@@ -92,22 +93,20 @@ export class PingService {
 
   /**
    * The job's current state, then every change until it finishes. Subscribing before reading
-   * means a change made in between is seen (possibly twice, never lost).
+   * means a change made in between is seen (possibly twice, never lost). An unknown id rejects
+   * here, before any stream exists, so the client gets a NOT_FOUND rather than a broken stream.
    */
-  async *watch(id: string): AsyncGenerator<PingJobView> {
+  async watch(id: string): Promise<AsyncIterableIterator<PingJobView>> {
     const events = await this.deps.events.subscribe<PingJobView>(topic(id));
-    try {
-      const current = await this.get(this.deps.db.fork(), id);
-      if (!current) throw notFound('ping job', id);
-      yield current;
-      if (isTerminal(current.status)) return;
-      for await (const view of events) {
-        yield view;
-        if (isTerminal(view.status)) return;
-      }
-    } finally {
+    const current = await this.get(this.deps.db.fork(), id).catch(async (error: unknown) => {
       await events.return?.();
+      throw error;
+    });
+    if (!current) {
+      await events.return?.();
+      throw notFound('ping job', id);
     }
+    return liveView(current, events, (view) => isTerminal(view.status));
   }
 
   /** The worker side. */
