@@ -1,0 +1,52 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Import patterns a folder may not use: the layer rules of ARCHITECTURE.md, enforced. */
+const forbid = (...groups) => ({
+  'no-restricted-imports': ['error', { patterns: groups.map(([group, message]) => ({ group, message })) }],
+});
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'src/sdk/generated/', 'coverage/', '.arena/', '.bench/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { parserOptions: { projectService: false } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-console': 'off',
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: forbid(
+      [['@mikro-orm/*', 'pg', 'graphql', 'graphql-*', 'type-graphql', '@apollo/*', 'bullmq', 'ioredis', 'express'], 'The domain is pure: no ORM, GraphQL, queue or HTTP.'],
+      [['**/entities/**', '**/resolvers/**', '**/services/**', '**/workers/**', '**/server/**', '**/queue/**', '**/pubsub/**', '**/db/**'], 'The domain imports nothing from outer layers.'],
+    ),
+  },
+  {
+    files: ['src/workers/**/*.ts'],
+    rules: forbid(
+      [['**/resolvers/**', '**/server/**', '**/graphql/**', '@apollo/*', 'type-graphql'], 'Workers call services, never resolvers or the API.'],
+    ),
+  },
+  {
+    files: ['src/services/**/*.ts'],
+    rules: forbid([['**/resolvers/**', '**/server/**', '**/graphql/**', '@apollo/*', 'type-graphql'], 'Services know nothing of GraphQL.']),
+  },
+  {
+    files: ['src/entities/**/*.ts'],
+    rules: forbid([['**/services/**', '**/resolvers/**', '**/workers/**', '**/server/**', 'type-graphql', '@apollo/*'], 'Entities are persistence only.']),
+  },
+  {
+    files: ['src/resolvers/**/*.ts'],
+    rules: forbid([['**/entities/**', '@mikro-orm/*', 'bullmq', 'ioredis'], 'Resolvers call services; persistence and queues stay behind them.']),
+  },
+  {
+    files: ['src/sdk/**/*.ts'],
+    rules: forbid([['../*', '!./*'], 'The SDK is a client: it imports nothing of the server.']),
+  },
+);

@@ -1,0 +1,86 @@
+import { once } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { PingJobDocument, RequestPingDocument, createArenaClient } from '../../src/sdk/index.js';
+import { createTestBackend, type TestBackend } from '../helpers/backend.js';
+import { runArena, spawnArena, waitForListening } from '../helpers/cli.js';
+
+let backend: TestBackend;
+
+beforeEach(async () => {
+  backend = await createTestBackend();
+});
+
+afterEach(async () => {
+  await backend.cleanup();
+});
+
+describe('arena CLI', () => {
+  it('stops at start-up on a bad configuration, naming each variable and what it allows', async () => {
+    const { code, output } = await runArena(['start'], { ...backend.env, PORT: 'eighty', LOG_LEVEL: 'loud' });
+    expect(code).toBe(2);
+    expect(output).toMatch(/Invalid configuration:/);
+    expect(output).toMatch(/PORT="eighty": .*number/);
+    expect(output).toMatch(/LOG_LEVEL="loud": .*"info"/);
+  });
+
+  it.each([['serve'], ['worker']])('arena %s refuses the embedded defaults with a way forward', async (command) => {
+    const { code, output } = await runArena([command], { ARENA_DATA_DIR: backend.env['ARENA_DATA_DIR']! });
+    expect(code).toBe(2);
+    expect(output).toMatch(new RegExp(`arena ${command} .* needs DATABASE_URL and REDIS_URL`));
+    expect(output).toMatch(/run `arena start`/);
+  });
+
+  it('arena worker rejects an unknown queue', async () => {
+    const { code, output } = await runArena(['worker', '--queues', 'ping,nope'], backend.env);
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/unknown queue\(s\) nope; known: ping/);
+  });
+
+  it('arena migrate applies the migrations once', async () => {
+    const first = await runArena(['migrate'], backend.env);
+    expect(first).toMatchObject({ code: 0 });
+    expect(first.output).toMatch(/Applied 1 migration\(s\): Migration\d+Initial/);
+    const again = await runArena(['migrate'], backend.env);
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.output).toMatch(/Database is up to date\./);
+  });
+
+  it('SIGTERM during a running job: exit 0 and nothing lost', async () => {
+    const env = { ...backend.env, PORT: '0', LOG_LEVEL: 'info' };
+    const server = spawnArena(['start'], env);
+    const url = await waitForListening(server);
+    const client = createArenaClient({ url, webSocketImpl: WebSocket });
+    const { requestPing } = await client.request(RequestPingDocument, { input: { message: 'mid-flight', delayMs: 1500 } });
+    const id = requestPing.pingJob.id;
+    await expect.poll(async () => (await client.request(PingJobDocument, { id })).pingJob?.status, { interval: 20 }).toBe('RUNNING');
+    await client.close();
+    server.kill('SIGTERM');
+    const [code] = await once(server, 'exit');
+    expect(code).toBe(0);
+    expect(server.output()).toMatch(/"msg":"stopped"/);
+
+    const again = spawnArena(['start'], env);
+    try {
+      const client2 = createArenaClient({ url: await waitForListening(again) });
+      expect((await client2.request(PingJobDocument, { id })).pingJob).toMatchObject({ status: 'SUCCEEDED', reply: 'pong: mid-flight', attempts: 1 });
+    } finally {
+      again.kill('SIGTERM');
+      await once(again, 'exit');
+    }
+  });
+
+  it.runIf(!process.env['DATABASE_URL'])('a second process on the same embedded data directory is refused', async () => {
+    const env = { ...backend.env, PORT: '0', LOG_LEVEL: 'info' };
+    const server = spawnArena(['start'], env);
+    try {
+      await waitForListening(server);
+      const second = await runArena(['migrate'], env);
+      expect(second.code).toBe(1);
+      expect(second.output).toMatch(/is in use by another arena process \(pid \d+\)/);
+    } finally {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+    }
+  });
+});
