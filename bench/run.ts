@@ -1,3 +1,12 @@
+/**
+ * `npm run bench`: builds, then runs every benchmark against servers in child processes and
+ * prints a table per benchmark; figures also go to .bench/results.json. Exits 1 only when a
+ * server fails to start or answers wrongly; missed targets are information, not failures.
+ *
+ * Environment: BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (10), BENCH_ROUNDS (2),
+ * BENCH_LOG_LEVEL (info, the full stack's LOG_LEVEL); DATABASE_URL / REDIS_URL switch the full
+ * stack to scaled mode.
+ */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { readOptions } from './lib/options.js';
@@ -63,7 +72,7 @@ function print(report: BenchmarkReport): void {
     Math.round(t.cpuMicrosPerRequest).toString(),
   ]);
   console.log(formatTable(['target', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'CPU µs/req'], rows));
-  console.log();
+  console.log('(server CPU well under 100%: the load generator, not that server, set the pace)\n');
   const width = Math.max(...report.ratios.map((r) => r.label.length));
   for (const ratio of report.ratios) console.log(`${ratio.label.padEnd(width)}  ${describe(ratio)}`);
 }

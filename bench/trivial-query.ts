@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { startServer, type ServerProcess } from './lib/child.js';
 import { checkOnce, fire, type LoadRequest } from './lib/load.js';
 import type { BenchOptions } from './lib/options.js';
 import type { Benchmark, Sample, TargetFigures } from './lib/report.js';
 import { median } from './lib/stats.js';
+import { tempDir } from './lib/temp-dir.js';
 import { EXPECTED_BODY, QUERY } from './servers/expected.js';
 
 const TARGETS = [
@@ -15,14 +13,14 @@ const TARGETS = [
   { name: 'full stack', entry: 'full-stack.ts', startTimeoutMs: 60_000 },
 ] as const;
 
-const [NODE_HTTP, BARE_APOLLO, FULL_STACK] = [0, 1, 2] as const;
+type TargetName = (typeof TARGETS)[number]['name'];
 
 /** `{ serverInfo { version } }` over HTTP: the fixed cost every request pays, with no database work. */
 export const trivialQuery: Benchmark = {
   id: 'trivial-query',
   plannedSeconds: (o) => o.rounds * TARGETS.length * (o.warmupS + o.durationS),
   async run(options, progress) {
-    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'arena-bench-'));
+    const dataDir = tempDir('arena-bench-');
     const servers: ServerProcess[] = [];
     try {
       for (const target of TARGETS) {
@@ -47,19 +45,18 @@ export const trivialQuery: Benchmark = {
       }
 
       const targets = servers.map((s, i) => summarise(s, samples[i]!));
-      const rps = (i: number) => targets[i]!.rps;
+      const rps = (name: TargetName) => targets.find((t) => t.target === name)!.rps;
       return {
-        id: this.id,
+        id: trivialQuery.id,
         title: 'Trivial query: POST /graphql {"query":"{ serverInfo { version } }"}',
         targets,
         ratios: [
-          { label: 'full stack / bare apollo', value: rps(FULL_STACK) / rps(BARE_APOLLO), target: 0.9 },
-          { label: 'full stack / node:http', value: rps(FULL_STACK) / rps(NODE_HTTP), target: 0.25, aim: 0.35 },
+          { label: 'full stack / bare apollo', value: rps('full stack') / rps('bare apollo'), target: 0.9 },
+          { label: 'full stack / node:http', value: rps('full stack') / rps('node:http'), target: 0.25, aim: 0.35 },
         ],
       };
     } finally {
       await Promise.all(servers.map((s) => s.stop()));
-      await rm(dataDir, { recursive: true, force: true });
     }
   },
 };

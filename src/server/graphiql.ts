@@ -1,4 +1,5 @@
 import type { Express, Request, Response } from 'express';
+import type { IncomingMessage } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { VERSION } from '../version.js';
@@ -71,20 +72,21 @@ function page(): string {
 </html>`;
 }
 
+/** A person who opens /graphql in a browser wants the explorer, not a 400: a GET for HTML with no query. */
+export function wantsGraphiQL(req: IncomingMessage): boolean {
+  if (req.method !== 'GET' || /[?&]query=/.test(req.url ?? '')) return false;
+  const accept = req.headers.accept ?? '';
+  return accept.includes('text/html') && !accept.startsWith('application/json');
+}
+
 export function mountGraphiQL(app: Express): void {
   const html = page();
   const send = (_req: Request, res: Response) => {
     res.type('html').set('cache-control', 'no-cache').send(html);
   };
   app.get(GRAPHIQL_PATH, send);
-  // A person who opens /graphql in a browser wants the explorer, not a 400.
-  app.get('/graphql', (req, res, next) => {
-    if (req.accepts(['application/json', 'application/graphql-response+json', 'text/html']) === 'text/html' && !req.query['query']) {
-      send(req, res);
-      return;
-    }
-    next();
-  });
+  // The server routes here only the /graphql requests that wantsGraphiQL() picks.
+  app.get('/graphql', send);
   app.get(`${ASSET_PREFIX}/:name`, (req, res) => {
     const asset = ASSETS[req.params.name];
     if (!asset) {

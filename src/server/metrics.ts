@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../queue/index.js';
@@ -12,7 +11,7 @@ export interface ServerMetrics {
   readonly openWebSockets: Gauge;
   readonly activeSubscriptions: Gauge;
   readonly httpMiddleware: RequestHandler;
-  readonly apolloPlugin: ApolloServerPlugin;
+  observeHttp(route: string, method: string, status: number, seconds: number): void;
   observeOperation(name: string | null | undefined, type: string, transport: 'http' | 'ws', outcome: 'ok' | 'error', seconds: number): void;
 }
 
@@ -76,33 +75,17 @@ export function createMetrics(queue: JobQueue): ServerMetrics {
     operationDuration.observe({ operation: operationLabel(name), type, transport, outcome }, seconds);
   };
 
+  const observeHttp: ServerMetrics['observeHttp'] = (route, method, status, seconds) =>
+    httpDuration.observe({ route, method, status }, seconds);
+
   const httpMiddleware: RequestHandler = (req, res, next) => {
     const start = process.hrtime.bigint();
-    // Read now: Express rewrites req.url inside mounted middleware (`app.use('/graphql', …)`).
+    // Read now: Express rewrites req.url inside mounted middleware.
     const path = req.path.startsWith('/graphiql') ? '/graphiql' : req.path;
     const route = KNOWN_ROUTES.has(path) ? path : 'other';
-    res.once('finish', () => {
-      httpDuration.observe({ route, method: req.method, status: res.statusCode }, Number(process.hrtime.bigint() - start) / 1e9);
-    });
+    res.once('finish', () => observeHttp(route, req.method, res.statusCode, Number(process.hrtime.bigint() - start) / 1e9));
     next();
   };
 
-  const apolloPlugin: ApolloServerPlugin = {
-    async requestDidStart() {
-      const start = process.hrtime.bigint();
-      return {
-        async willSendResponse({ operationName, operation, errors }) {
-          observeOperation(
-            operationName,
-            operation?.operation ?? 'invalid',
-            'http',
-            errors && errors.length > 0 ? 'error' : 'ok',
-            Number(process.hrtime.bigint() - start) / 1e9,
-          );
-        },
-      };
-    },
-  };
-
-  return { registry, openWebSockets, activeSubscriptions, httpMiddleware, apolloPlugin, observeOperation };
+  return { registry, openWebSockets, activeSubscriptions, httpMiddleware, observeHttp, observeOperation };
 }

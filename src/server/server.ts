@@ -1,21 +1,22 @@
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
 import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { pinoHttp } from 'pino-http';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError, isUnexpected } from '../graphql/errors.js';
 import { getSchema } from '../graphql/schema.js';
 import type { Readiness } from '../db/database.js';
 import type { Runtime } from '../runtime.js';
-import { mountGraphiQL } from './graphiql.js';
+import { mountGraphiQL, wantsGraphiQL } from './graphiql.js';
+import { requestPlugin } from './request-plugin.js';
+import { createGraphQLHttpHandler, requestIdOf } from './graphql-http.js';
+import { sendJsonError, sendRequestError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
 
 export interface ApiServer {
@@ -26,8 +27,6 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-
 export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
   const { config, log } = runtime;
   const schema = await getSchema();
@@ -37,24 +36,21 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
-  const httpServer = createServer(app);
+  // Requests are routed below: /graphql to Apollo directly, the rest to Express.
+  const httpServer = createServer();
 
   app.use(metrics.httpMiddleware);
-  app.use(
-    pinoHttp({
-      logger: log,
-      genReqId: (req, res) => {
-        const given = req.headers['x-request-id'];
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
-      autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/metrics' },
-      quietReqLogger: true,
-    }),
-  );
+  const requestIds: RequestHandler = (req, res, next) => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    res.once('finish', () => {
+      if (res.statusCode >= 400) log.warn({ reqId: requestId, method: req.method, url: req.originalUrl, status: res.statusCode }, 'request failed');
+    });
+    next();
+  };
+  app.use(requestIds);
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -87,10 +83,7 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
     {
       schema,
       connectionInitWaitTimeout: config.wsInitTimeoutMs,
-      context: () => {
-        const requestId = randomUUID();
-        return createContext(runtime, requestId, log.child({ reqId: requestId, transport: 'ws' }));
-      },
+      context: () => createContext(runtime, randomUUID(), { transport: 'ws' }),
       onSubscribe: (ctx, id) => {
         operations(ctx).set(id, { start: process.hrtime.bigint(), type: 'invalid', name: undefined });
       },
@@ -153,64 +146,33 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
         },
       },
       ApolloServerPluginLandingPageDisabled(),
-      {
-        // Apollo would run a subscription sent over HTTP as a query and fail on its null root.
-        async requestDidStart() {
-          return {
-            async didResolveOperation({ operation }) {
-              if (operation?.operation === 'subscription') {
-                throw new GraphQLError('Subscriptions are served over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.', {
-                  extensions: { code: 'BAD_REQUEST', http: { status: 400 } },
-                });
-              }
-            },
-          };
-        },
-      },
-      metrics.apolloPlugin,
-      {
-        async requestDidStart() {
-          return {
-            async didEncounterErrors({ errors, contextValue }) {
-              for (const e of errors) if (isUnexpected(e)) contextValue.log.error({ err: e.originalError ?? e }, 'unexpected error');
-            },
-          };
-        },
-      },
+      requestPlugin(metrics),
     ],
   });
   await apollo.start();
 
-  app.use(
-    '/graphql',
-    express.json({ limit: config.bodyLimitBytes, type: ['application/json', 'application/graphql-response+json'] }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => createContext(runtime, String(req.id), req.log),
-    }),
-  );
-
   app.use((_req, res) => {
     res.status(404).json({ errors: [{ message: 'Not found. GraphQL is served at /graphql.', extensions: { code: 'NOT_FOUND' } }] });
   });
-  const onError: ErrorRequestHandler = (err: { type?: string; status?: number; message?: string }, req, res, _next) => {
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({
-        errors: [{ message: `Request body is larger than the limit of ${config.bodyLimitBytes} bytes (ARENA_BODY_LIMIT_BYTES).`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }],
-      });
-      return;
-    }
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ errors: [{ message: `Request body is not valid JSON: ${err.message}`, extensions: { code: 'BAD_REQUEST' } }] });
-      return;
-    }
-    if (err.status && err.status >= 400 && err.status < 500) {
-      res.status(err.status).json({ errors: [{ message: err.message ?? 'Bad request.', extensions: { code: 'BAD_REQUEST' } }] });
-      return;
-    }
-    req.log.error({ err }, 'unhandled error');
-    res.status(500).json({ errors: [{ message: 'Internal server error.', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  const onError: ErrorRequestHandler = (err, req, res, _next) => {
+    if (sendRequestError(res, err, config.bodyLimitBytes)) return;
+    log.error({ err, url: req.originalUrl }, 'unhandled error');
+    sendJsonError(res, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error.');
   };
   app.use(onError);
+
+  const graphqlHttp = createGraphQLHttpHandler({
+    apollo,
+    bodyLimitBytes: config.bodyLimitBytes,
+    log,
+    context: (requestId) => createContext(runtime, requestId),
+    observe: (method, status, seconds) => metrics.observeHttp('/graphql', method, status, seconds),
+  });
+  httpServer.on('request', (req, res) => {
+    const path = req.url!.split('?', 1)[0];
+    if (path === '/graphql' && !wantsGraphiQL(req)) graphqlHttp(req, res);
+    else app(req, res);
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
