@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { formatError, isUnexpected } from '../graphql/errors.js';
+import { jitGateway } from '../graphql/jit-gateway.js';
 import { getSchema } from '../graphql/schema.js';
 import type { Readiness } from '../db/database.js';
 import type { Runtime } from '../runtime.js';
@@ -126,7 +127,7 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
   }
 
   const apollo = new ApolloServer<GraphQLContext>({
-    schema,
+    gateway: jitGateway(schema),
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,

@@ -1,3 +1,4 @@
+import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ArenaGraphQLError, PingJobDocument, PingJobsDocument, RequestPingDocument, ServerInfoDocument } from '../../src/sdk/index.js';
 import { createTestBackend, type TestBackend } from '../helpers/backend.js';
@@ -222,5 +223,31 @@ describe('subscriptions over HTTP', () => {
     expect(r.status).toBe(400);
     expect(r.json?.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
     expect(r.json?.errors?.[0]?.message).toMatch(/WebSocket \(graphql-transport-ws\) at \/graphql/);
+  });
+});
+
+describe('introspection', () => {
+  it('answers the introspection query GraphiQL sends', async () => {
+    const r = await postRaw(t.url, JSON.stringify({ query: getIntrospectionQuery() }));
+    expect(r.status).toBe(200);
+    const schema = buildClientSchema(r.json!.data as IntrospectionQuery);
+    expect(schema.getType('PingJob')).toBeDefined();
+    expect(Object.keys(schema.getSubscriptionType()!.getFields())).toContain('pingJobUpdated');
+  });
+
+  it('is off in production, and errors there carry no stack trace', async () => {
+    const prodBackend = await createTestBackend();
+    const prod = await startTestApp(prodBackend, { NODE_ENV: 'production' }, { worker: undefined });
+    try {
+      const introspection = await postRaw(prod.url, JSON.stringify({ query: getIntrospectionQuery() }));
+      expect(introspection.status).toBe(400);
+      expect(introspection.json?.errors?.[0]?.message).toMatch(/introspection is not allowed/i);
+      const bad = await postRaw(prod.url, JSON.stringify({ query: '{ pingJobs(first: 0) { totalCount } }' }));
+      expect(bad.json?.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(bad.text).not.toMatch(/stacktrace/);
+    } finally {
+      await prod.close();
+      await prodBackend.cleanup();
+    }
   });
 });
