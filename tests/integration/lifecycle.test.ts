@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { PingJob } from '../../src/entities/index.js';
 import { PingJobDocument, RequestPingDocument } from '../../src/sdk/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -111,5 +112,31 @@ describe.runIf(Boolean(process.env['DATABASE_URL'] && process.env['REDIS_URL']))
     const { requestPing } = await api.client.request(RequestPingDocument, { input: { message: 'across processes' } });
     await expect.poll(async () => (await statusOf(api, requestPing.pingJob.id))?.status, { timeout: 15_000 }).toBe('SUCCEEDED');
     expect((await statusOf(api, requestPing.pingJob.id))?.workerId).toBe(worker.app.runtime.workerId);
+  });
+});
+
+describe('shutdown and readiness, as clients see them', () => {
+  it('closes open WebSockets with 1001 (going away) on shutdown', async () => {
+    const t = await start({}, { worker: undefined }); // the job stays QUEUED, the subscription open
+    const { requestPing } = await t.client.request(RequestPingDocument, { input: { message: 'long', delayMs: 60_000 } });
+    const socket = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+    const acked = new Promise<void>((resolve) => socket.once('message', () => resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init' }));
+    await acked;
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { pingJobUpdated(id: "${requestPing.pingJob.id}") { status } }` } }));
+    await stop(t);
+    expect(await closed).toBe(1001);
+  });
+
+  it('/ready answers 503 with the reason when the database does not', async () => {
+    const t = await start();
+    expect((await fetch(`${t.url}/ready`)).status).toBe(200);
+    await t.app.runtime.db.orm.close(true);
+    const r = await fetch(`${t.url}/ready`);
+    expect(r.status).toBe(503);
+    expect(await r.json()).toEqual({ status: 'unavailable', reasons: [expect.stringMatching(/^database unreachable: /)] });
+    expect((await fetch(`${t.url}/health`)).status).toBe(200);
   });
 });
