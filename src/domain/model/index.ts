@@ -1,0 +1,27 @@
+export {
+  DEFAULT_FEATURIZER_SPEC,
+  FeaturizerSpecError,
+  HARDENED_FEATURIZER_SPEC,
+  MAX_BUCKETS,
+  parseFeaturizerSpec,
+} from './featurizer-spec.js';
+export type { FeaturizerSpec, NgramRange, NormalizationSpec } from './featurizer-spec.js';
+export { cutText, foldConfusables, joinSpacedLetters, normalizeText } from './normalize.js';
+export { featurize, featurizeBatch } from './featurizer.js';
+export type { FeatureBatch, FeaturizeBatchOptions, Features } from './featurizer.js';
+export { assertValidWeights, forward, predict, randomWeights, softmax } from './fasttext.js';
+export type { FastTextWeights, Prediction } from './fasttext.js';
+export {
+  exportOnnx,
+  ONNX_FORMAT,
+  ONNX_INPUT_IDS,
+  ONNX_INPUT_WEIGHTS,
+  ONNX_IR_VERSION,
+  ONNX_OPSET,
+  ONNX_OUTPUT,
+  ONNX_PRODUCER,
+} from './onnx-export.js';
+export type { OnnxExportOptions } from './onnx-export.js';
+export { onnxModelType } from './onnx-schema.js';
+export { mulberry32 } from './rng.js';
+export type { Rng } from './rng.js';
