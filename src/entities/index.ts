@@ -1,11 +1,19 @@
 import { JobRow } from './job-row.entity.js';
+import { ModelAlias } from './model-alias.entity.js';
+import { ModelVersion } from './model-version.entity.js';
+import { Model } from './model.entity.js';
 import { PingJob } from './ping-job.entity.js';
 
 export { JobRow } from './job-row.entity.js';
 export { JobRowRepository } from './job-row.repository.js';
+export { ModelAlias } from './model-alias.entity.js';
+export { ModelVersion, VERSION_SOURCES } from './model-version.entity.js';
+export type { VersionSource } from './model-version.entity.js';
+export { Model } from './model.entity.js';
+export { ModelRepository } from './model.repository.js';
 export { PingJob } from './ping-job.entity.js';
 export { PingJobRepository } from './ping-job.repository.js';
 export type { PageRequest } from './ping-job.repository.js';
 
 /** Listed explicitly: folder discovery differs between compiled and TypeScript runs. */
-export const ENTITIES = [JobRow, PingJob];
+export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias];

@@ -72,11 +72,26 @@ export function decodeCursor(cursor: string | null | undefined): { createdAt: Da
   return { createdAt: date, id };
 }
 
+/** Opaque cursors over a unique name, for connections ordered by name. */
+export function encodeNameCursor(name: string): string {
+  return Buffer.from(`name|${name}`).toString('base64url');
+}
+
+export function decodeNameCursor(cursor: string | null | undefined): string | undefined {
+  if (cursor == null) return undefined;
+  const [kind, name, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (kind !== 'name' || !name || extra !== undefined) {
+    throw badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
+  }
+  return name;
+}
+
 export function toConnection<T extends { id: string; createdAt: string }>(
   nodes: T[],
   hasMore: boolean,
   totalCount: number,
+  cursorOf: (node: T) => string = (node) => encodeCursor(node.createdAt, node.id),
 ): ConnectionShape<T> {
-  const edges = nodes.map((node) => ({ cursor: encodeCursor(node.createdAt, node.id), node }));
+  const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
   return { edges, nodes, totalCount, pageInfo: { hasNextPage: hasMore, endCursor: edges.at(-1)?.cursor ?? null } };
 }

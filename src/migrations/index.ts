@@ -1,7 +1,9 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122014904Initial } from './Migration20261122014904Initial.js';
+import { Migration20261122030006Registry } from './Migration20261122030006Registry.js';
 
 /** Applied in this order; append new migrations at the end and never edit an applied one. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122014904Initial', class: Migration20261122014904Initial },
+  { name: 'Migration20261122030006Registry', class: Migration20261122030006Registry },
 ];

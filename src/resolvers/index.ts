@@ -1,4 +1,5 @@
+import { ModelResolver } from './model.resolver.js';
 import { PingResolver } from './ping.resolver.js';
 import { SystemResolver } from './system.resolver.js';
 
-export const RESOLVERS = [PingResolver, SystemResolver] as const;
+export const RESOLVERS = [ModelResolver, PingResolver, SystemResolver] as const;

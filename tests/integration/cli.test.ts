@@ -40,7 +40,7 @@ describe('arena CLI', () => {
   it('arena migrate applies the migrations once', async () => {
     const first = await runArena(['migrate'], backend.env);
     expect(first).toMatchObject({ code: 0 });
-    expect(first.output).toMatch(/Applied 1 migration\(s\): Migration\d+Initial/);
+    expect(first.output).toMatch(/Applied \d+ migration\(s\): Migration\d+Initial, /);
     const again = await runArena(['migrate'], backend.env);
     expect(again).toMatchObject({ code: 0 });
     expect(again.output).toMatch(/Database is up to date\./);

@@ -1,0 +1,162 @@
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from '../graphql/connection.js';
+
+export enum ModelVersionSource {
+  UPLOAD = 'UPLOAD',
+  TRAINING = 'TRAINING',
+}
+registerEnumType(ModelVersionSource, { name: 'ModelVersionSource', description: 'How a version came to be.' });
+
+@ObjectType({ description: 'An immutable model version: its ONNX artifact, how to feed it, its metrics and lineage.' })
+export class ModelVersion {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int, { description: '1, 2, 3… per model.' })
+  version!: number;
+
+  @Field(() => String)
+  format!: string;
+
+  @Field(() => String, { description: 'SHA-256 of the artifact, hex.' })
+  sha256!: string;
+
+  @Field(() => Float)
+  sizeBytes!: number;
+
+  @Field(() => GraphQLJSONObject, { description: 'Turns text into this version’s input, in any process.' })
+  featurizerSpec!: Record<string, unknown>;
+
+  @Field(() => GraphQLJSONObject, { description: 'Input and output names, types and shapes.' })
+  signature!: Record<string, unknown>;
+
+  @Field(() => GraphQLJSONObject)
+  metrics!: Record<string, number>;
+
+  @Field(() => ModelVersionSource)
+  source!: ModelVersionSource | `${ModelVersionSource}`;
+
+  @Field(() => ID, { nullable: true })
+  trainingRunId!: string | null;
+
+  @Field(() => ID, { nullable: true })
+  datasetVersionId!: string | null;
+
+  @Field(() => String, { nullable: true })
+  createdBy!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date | string;
+
+  @Field(() => [String], { description: 'Aliases pointing at this version.' })
+  aliases!: string[];
+}
+
+@ObjectType({ description: 'A movable name for a version (`champion`, `challenger`, or any other).' })
+export class ModelAlias {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => Date)
+  updatedAt!: Date | string;
+}
+
+@ObjectType({ description: 'A registered model: a name, a label set, versions and aliases.' })
+export class Model {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  task!: string;
+
+  @Field(() => [String], { description: 'The labels every version outputs, in order.' })
+  labels!: string[];
+
+  @Field(() => String)
+  description!: string;
+
+  @Field(() => String, { nullable: true })
+  owner!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date | string;
+
+  @Field(() => [ModelVersion], { description: 'Newest first.' })
+  versions!: ModelVersion[];
+
+  @Field(() => [ModelAlias])
+  aliases!: ModelAlias[];
+}
+
+@ObjectType()
+export class ModelConnection extends Connection(Model, 'Model') {}
+
+@InputType()
+export class CreateModelInput {
+  @Field(() => String, { description: '1 to 64 characters of a-z, 0-9, ".", "_", "-".' })
+  name!: string;
+
+  @Field(() => [String], { description: '2 to 100 distinct labels, in the order the model outputs them.' })
+  labels!: string[];
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => String, { nullable: true, defaultValue: 'text-classification' })
+  task?: string | null;
+}
+
+@InputType()
+export class SetModelAliasInput {
+  @Field(() => String)
+  model!: string;
+
+  @Field(() => String, { description: 'e.g. `champion`; created if new, moved if it exists.' })
+  alias!: string;
+
+  @Field(() => Int)
+  version!: number;
+}
+
+@InputType()
+export class RemoveModelAliasInput {
+  @Field(() => String)
+  model!: string;
+
+  @Field(() => String)
+  alias!: string;
+}
+
+@InputType()
+export class DeleteModelVersionInput {
+  @Field(() => String)
+  model!: string;
+
+  @Field(() => Int)
+  version!: number;
+}
+
+@ObjectType({ description: 'The model after the change.' })
+export class ModelPayload {
+  @Field(() => Model)
+  model!: Model;
+}
+
+@ObjectType()
+export class CreateModelPayload extends ModelPayload {}
+
+@ObjectType()
+export class SetModelAliasPayload extends ModelPayload {}
+
+@ObjectType()
+export class RemoveModelAliasPayload extends ModelPayload {}
+
+@ObjectType()
+export class DeleteModelVersionPayload extends ModelPayload {}
