@@ -9,6 +9,11 @@ import type { EventBus } from './pubsub.port.js';
  * loses an event published in between.
  */
 export class EngineEventBus implements EventBus {
+  /** Ends each live subscription; run before the engine closes. */
+  private readonly live = new Set<() => void>();
+  private closed = false;
+  private closing: Promise<void> | undefined;
+
   constructor(
     readonly kind: EventBus['kind'],
     private readonly engine: PubSubEngine,
@@ -29,12 +34,17 @@ export class EngineEventBus implements EventBus {
     const events = on(local, 'event', { signal: abort.signal }) as AsyncIterableIterator<[T]>;
     const id = await this.engine.subscribe(this.channelPrefix + topic, (payload: T) => local.emit('event', payload), {});
     let done = false;
+    const end = () => {
+      if (done) return;
+      done = true;
+      this.live.delete(end);
+      // After close() the connection is gone; unsubscribing then would only fail.
+      if (!this.closed) this.engine.unsubscribe(id);
+      abort.abort();
+    };
+    this.live.add(end);
     const finish = async (): Promise<IteratorResult<T>> => {
-      if (!done) {
-        done = true;
-        this.engine.unsubscribe(id);
-        abort.abort();
-      }
+      end();
       return { value: undefined, done: true };
     };
     const iterator: AsyncIterableIterator<T> = {
@@ -60,7 +70,17 @@ export class EngineEventBus implements EventBus {
     return iterator;
   }
 
+  /**
+   * Ends live subscriptions first, while the connection is still open (graphql-redis-
+   * subscriptions fires its UNSUBSCRIBE without awaiting it; sent after QUIT it would reject
+   * unhandled), then closes the engine. Idempotent.
+   */
   close(): Promise<void> {
-    return this.onClose();
+    if (!this.closing) {
+      for (const end of [...this.live]) end();
+      this.closed = true;
+      this.closing = this.onClose();
+    }
+    return this.closing;
   }
 }

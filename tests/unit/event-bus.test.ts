@@ -50,3 +50,15 @@ describe.each(buses)('%s event bus', (_name, create) => {
     expect(await events.next()).toEqual({ value: undefined, done: true });
   });
 });
+
+describe.each(buses)('%s event bus, closing', (_name, create) => {
+  it('ends live subscriptions on close, and a later return() is harmless', async () => {
+    const bus = create();
+    const events = await bus.subscribe('t.closing');
+    const pending = events.next();
+    await bus.close();
+    expect(await pending).toEqual({ value: undefined, done: true });
+    await expect(events.return!()).resolves.toEqual({ value: undefined, done: true });
+    await bus.close(); // idempotent
+  });
+});
