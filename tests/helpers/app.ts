@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream';
+import { expect } from 'vitest';
 import { WebSocket } from 'ws';
 import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { QUEUE_NAMES } from '../../src/queue/index.js';
-import { createArenaClient, type ArenaClient } from '../../src/sdk/index.js';
+import { ArenaGraphQLError, createArenaClient, type ArenaClient } from '../../src/sdk/index.js';
 import type { TestBackend } from './backend.js';
 
 export interface TestApp {
@@ -42,6 +43,16 @@ export async function startTestApp(
       await app.close();
     },
   };
+}
+
+/** The typed error a GraphQL request failed with; fails the test if it succeeded or failed otherwise. */
+export async function graphQLFailure(promise: Promise<unknown>): Promise<ArenaGraphQLError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ArenaGraphQLError);
+  return error as ArenaGraphQLError;
 }
 
 /** POST a raw body to /graphql, for the cases a typed client cannot express. */

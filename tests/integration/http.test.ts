@@ -1,8 +1,8 @@
 import { buildClientSchema, getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArenaGraphQLError, PingJobDocument, PingJobsDocument, RequestPingDocument, ServerInfoDocument } from '../../src/sdk/index.js';
+import { PingJobDocument, PingJobsDocument, RequestPingDocument, ServerInfoDocument } from '../../src/sdk/index.js';
 import { createTestBackend, type TestBackend } from '../helpers/backend.js';
-import { postRaw, startTestApp, type TestApp } from '../helpers/app.js';
+import { graphQLFailure, postRaw, startTestApp, type TestApp } from '../helpers/app.js';
 
 let backend: TestBackend;
 let t: TestApp;
@@ -16,15 +16,6 @@ afterAll(async () => {
   await t?.close();
   await backend?.cleanup();
 });
-
-async function errorOf(promise: Promise<unknown>): Promise<ArenaGraphQLError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ArenaGraphQLError);
-  return error as ArenaGraphQLError;
-}
 
 describe('GraphQL over HTTP', () => {
   it('answers a query and says how it is deployed', async () => {
@@ -80,7 +71,7 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
     [{ message: 'ok', delayMs: -1 }, /delayMs must be a whole number/, 'delayMs'],
   ])('requestPing(%j)', async (input, message, field) => {
     const before = (await t.client.request(PingJobsDocument, { first: 1 })).pingJobs.totalCount;
-    const error = await errorOf(t.client.request(RequestPingDocument, { input }));
+    const error = await graphQLFailure(t.client.request(RequestPingDocument, { input }));
     expect(error.code).toBe('BAD_USER_INPUT');
     expect(error.message).toMatch(message);
     expect(error.errors[0]?.extensions?.['field']).toBe(field);
@@ -88,8 +79,8 @@ describe('bad input gets a clear error and leaves nothing behind', () => {
   });
 
   it('rejects a cursor it did not issue and a page size out of range', async () => {
-    expect((await errorOf(t.client.request(PingJobsDocument, { after: 'nonsense' }))).code).toBe('BAD_USER_INPUT');
-    expect((await errorOf(t.client.request(PingJobsDocument, { first: 1000 }))).message).toMatch(/first must be from 1 to 100/);
+    expect((await graphQLFailure(t.client.request(PingJobsDocument, { after: 'nonsense' }))).code).toBe('BAD_USER_INPUT');
+    expect((await graphQLFailure(t.client.request(PingJobsDocument, { first: 1000 }))).message).toMatch(/first must be from 1 to 100/);
   });
 
   it('malformed JSON: 400 with BAD_REQUEST', async () => {

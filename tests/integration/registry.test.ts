@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_FEATURIZER_SPEC, exportOnnx, mulberry32, randomWeights } from '../../src/domain/model/index.js';
 import type { AliasChangedEvent } from '../../src/services/index.js';
 import {
-  ArenaGraphQLError,
   CreateModelDocument,
   DeleteModelVersionDocument,
   ModelDocument,
@@ -13,7 +12,7 @@ import {
   RemoveModelAliasDocument,
   SetModelAliasDocument,
 } from '../../src/sdk/index.js';
-import { startTestApp, type TestApp } from '../helpers/app.js';
+import { graphQLFailure, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestBackend, type TestBackend } from '../helpers/backend.js';
 
 let backend: TestBackend;
@@ -28,15 +27,6 @@ afterAll(async () => {
   await t?.close();
   await backend?.cleanup();
 });
-
-async function failure(promise: Promise<unknown>): Promise<ArenaGraphQLError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ArenaGraphQLError);
-  return error as ArenaGraphQLError;
-}
 
 /** A real ONNX model (random weights) as a training run or an upload would register it. */
 function register(model: string, seed: number) {
@@ -66,7 +56,7 @@ describe('model registry', () => {
       [{ name: 'dup-label', labels: ['spam', 'spam'] }, 'BAD_USER_INPUT', /appears twice/],
     ] as const;
     for (const [input, code, message] of cases) {
-      const error = await failure(t.client.request(CreateModelDocument, { input: { ...input, labels: [...input.labels] } }));
+      const error = await graphQLFailure(t.client.request(CreateModelDocument, { input: { ...input, labels: [...input.labels] } }));
       expect(error.code).toBe(code);
       expect(error.message).toMatch(message);
     }
@@ -110,7 +100,7 @@ describe('model registry', () => {
       expect((await events.next()).value).toEqual({ model: 'defender', alias: 'champion', version: 1 });
       expect((await events.next()).value).toEqual({ model: 'defender', alias: 'challenger', version: 2 });
 
-      const refused = await failure(t.client.request(DeleteModelVersionDocument, { input: { model: 'defender', version: 2 } }));
+      const refused = await graphQLFailure(t.client.request(DeleteModelVersionDocument, { input: { model: 'defender', version: 2 } }));
       expect(refused.code).toBe('CONFLICT');
       expect(refused.message).toBe('Version 2 of defender is what "challenger" points at; move or remove that alias first.');
       expect((await t.client.request(ModelDocument, { name: 'defender' })).model!.versions).toHaveLength(2);
@@ -140,11 +130,11 @@ describe('model registry', () => {
       [{ model: 'lonely', alias: '3', version: 1 }, 'BAD_USER_INPUT', /not a bare number/],
     ] as const;
     for (const [input, code, message] of cases) {
-      const error = await failure(t.client.request(SetModelAliasDocument, { input }));
+      const error = await graphQLFailure(t.client.request(SetModelAliasDocument, { input }));
       expect(error.code).toBe(code);
       expect(error.message).toMatch(message);
     }
-    expect((await failure(t.client.request(RemoveModelAliasDocument, { input: { model: 'lonely', alias: 'champion' } }))).code).toBe('NOT_FOUND');
+    expect((await graphQLFailure(t.client.request(RemoveModelAliasDocument, { input: { model: 'lonely', alias: 'champion' } }))).code).toBe('NOT_FOUND');
   });
 
   it('pages through models by name', async () => {
