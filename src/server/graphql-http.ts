@@ -9,9 +9,22 @@ import { sendJsonError, sendRequestError, type HttpLayerError } from './http-err
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-export function requestIdOf(req: IncomingMessage): string {
+function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/**
+ * Every request, on either path: the client's sane `x-request-id` or a new one, echoed back, and
+ * a warning with it when the response is an error (successes are not logged: see bench/).
+ */
+export function trackRequest(req: IncomingMessage, res: ServerResponse, log: Logger): string {
+  const requestId = requestIdOf(req);
+  res.setHeader('x-request-id', requestId);
+  res.once('finish', () => {
+    if (res.statusCode >= 400) log.warn({ reqId: requestId, method: req.method, url: req.url, status: res.statusCode }, 'request failed');
+  });
+  return requestId;
 }
 
 export interface GraphQLHttpOptions {
@@ -31,12 +44,8 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
   const json = bodyParser.json({ limit: o.bodyLimitBytes });
   return (req, res) => {
     const start = process.hrtime.bigint();
-    const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
-    res.once('finish', () => {
-      o.observe(req.method ?? 'GET', res.statusCode, Number(process.hrtime.bigint() - start) / 1e9);
-      if (res.statusCode >= 400) o.log.warn({ reqId: requestId, method: req.method, url: req.url, status: res.statusCode }, 'request failed');
-    });
+    const requestId = trackRequest(req, res, o.log);
+    res.once('finish', () => o.observe(req.method ?? 'GET', res.statusCode, Number(process.hrtime.bigint() - start) / 1e9));
     json(req, res, (err?: HttpLayerError) => {
       if (err) {
         if (!sendRequestError(res, err, o.bodyLimitBytes)) fail(res, requestId, err);

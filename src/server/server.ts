@@ -16,7 +16,7 @@ import type { Readiness } from '../db/database.js';
 import type { Runtime } from '../runtime.js';
 import { mountGraphiQL, wantsGraphiQL } from './graphiql.js';
 import { requestPlugin } from './request-plugin.js';
-import { createGraphQLHttpHandler, requestIdOf } from './graphql-http.js';
+import { createGraphQLHttpHandler, trackRequest } from './graphql-http.js';
 import { sendJsonError, sendRequestError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
 
@@ -44,11 +44,7 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
 
   app.use(metrics.httpMiddleware);
   const requestIds: RequestHandler = (req, res, next) => {
-    const requestId = requestIdOf(req);
-    res.setHeader('x-request-id', requestId);
-    res.once('finish', () => {
-      if (res.statusCode >= 400) log.warn({ reqId: requestId, method: req.method, url: req.originalUrl, status: res.statusCode }, 'request failed');
-    });
+    trackRequest(req, res, log);
     next();
   };
   app.use(requestIds);
