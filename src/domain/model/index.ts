@@ -12,6 +12,7 @@ export type { FeatureBatch, FeaturizeBatchOptions, Features } from './featurizer
 export { assertValidWeights, forward, predict, randomWeights, softmax } from './fasttext.js';
 export type { FastTextWeights, Prediction } from './fasttext.js';
 export {
+  exportedSignature,
   exportOnnx,
   ONNX_FORMAT,
   ONNX_INPUT_IDS,
@@ -25,3 +26,4 @@ export type { OnnxExportOptions } from './onnx-export.js';
 export { onnxModelType } from './onnx-schema.js';
 export { mulberry32 } from './rng.js';
 export type { Rng } from './rng.js';
+export * from './signature.js';

@@ -17,6 +17,7 @@ import type { FastTextWeights } from './fasttext.js';
 import { assertValidWeights } from './fasttext.js';
 import type { FeaturizerSpec } from './featurizer-spec.js';
 import { ONNX_ATTR_INT, ONNX_FLOAT, ONNX_INT64, onnxModelType } from './onnx-schema.js';
+import type { ModelSignature } from './signature.js';
 
 export const ONNX_IR_VERSION = 8;
 export const ONNX_OPSET = 13;
@@ -138,4 +139,15 @@ export function exportOnnx(weights: FastTextWeights, options: OnnxExportOptions 
   const bytes = onnxModelType().encode(model).finish();
   // protobufjs hands back a Node Buffer on Node; expose a plain Uint8Array view of the same memory.
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** The signature onnxruntime reports for an exported model with `classes` labels (recorded with built-in versions). */
+export function exportedSignature(classes: number): ModelSignature {
+  return {
+    inputs: [
+      { name: ONNX_INPUT_IDS, type: 'int64', shape: ['batch', 'length'] },
+      { name: ONNX_INPUT_WEIGHTS, type: 'float32', shape: ['batch', 'length'] },
+    ],
+    outputs: [{ name: ONNX_OUTPUT, type: 'float32', shape: ['batch', classes] }],
+  };
 }
