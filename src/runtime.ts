@@ -4,6 +4,7 @@ import os from 'node:os';
 import type { Config } from './config/index.js';
 import { Database, type Readiness } from './db/database.js';
 import type { Logger } from './logger.js';
+import { LruResultCache, NoResultCache, RedisResultCache, type ResultCache } from './inference/result-cache.js';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from './pubsub/index.js';
 import { BullMqJobQueue, InProcessJobQueue, type JobQueue } from './queue/index.js';
 import { createRedis } from './redis.js';
@@ -39,7 +40,9 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     }
     let queue: JobQueue;
     let events: EventBus;
+    let resultCache: ResultCache;
     const backoffMs = 1000;
+    const { cacheTtlMs, cacheEntries } = config.inference;
     if (config.redisUrl) {
       const producer = createRedis(config.redisUrl, 'producer');
       const workerConnection = createRedis(config.redisUrl, 'worker');
@@ -56,12 +59,14 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
         log,
       });
       events = createRedisEventBus(publisher, subscriber, config.redisPrefix);
+      resultCache = cacheTtlMs > 0 ? new RedisResultCache(producer, `${config.redisPrefix}:classify:`, cacheTtlMs, log) : new NoResultCache();
     } else {
       queue = new InProcessJobQueue(log, { maxAttempts: config.jobMaxAttempts, backoffMs });
       events = createInProcessEventBus();
+      resultCache = cacheTtlMs > 0 ? new LruResultCache(cacheEntries, cacheTtlMs) : new NoResultCache();
     }
     const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const services = createServices({ config, db, queue, events, log, workerId, now: () => new Date() });
+    const services = createServices({ config, db, queue, events, log, resultCache, workerId, now: () => new Date() });
     let closing: Promise<void> | undefined;
     return {
       config,
@@ -81,6 +86,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       close: () =>
         (closing ??= (async () => {
           await queue.close().catch((err) => log.warn({ err }, 'closing queues failed'));
+          await services.close().catch((err) => log.warn({ err }, 'closing services failed'));
           await events.close().catch((err) => log.warn({ err }, 'closing pub/sub failed'));
           await Promise.all(redisClients.map((c) => c.quit().catch(() => c.disconnect())));
           await db.close();

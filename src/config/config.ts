@@ -17,6 +17,9 @@ const emptyAsUndefined = (v: unknown) => (v === '' ? undefined : v);
 const positiveInt = (fallback: number) =>
   z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
 
+const nonNegativeInt = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(fallback));
+
 const url = (protocols: readonly string[]) =>
   z.preprocess(
     emptyAsUndefined,
@@ -53,6 +56,27 @@ const envSchema = z.object({
   ARENA_JOB_MAX_ATTEMPTS: positiveInt(3),
   ARENA_WORKER_CONCURRENCY: positiveInt(4),
   ARENA_INTROSPECTION: z.preprocess(emptyAsUndefined, z.enum(['true', 'false']).optional()),
+  ARENA_CLASSIFY_MAX_TEXTS: positiveInt(1000),
+  ARENA_CLASSIFY_MAX_TEXT_LENGTH: positiveInt(100_000),
+  ARENA_PREDICT_MAX_ELEMENTS: positiveInt(1_000_000),
+  ARENA_INFERENCE_CACHE_TTL_MS: nonNegativeInt(600_000),
+  ARENA_INFERENCE_CACHE_ENTRIES: positiveInt(100_000),
+  ARENA_MICROBATCH_WINDOW_MS: nonNegativeInt(0),
+  ARENA_MODEL_CACHE_SIZE: positiveInt(4),
+  ARENA_ALIAS_REFRESH_MS: positiveInt(30_000),
+  ARENA_MODEL_UPLOAD_LIMIT_BYTES: positiveInt(512 * 1024 * 1024),
+  ARENA_MODEL_INSPECT_TIMEOUT_MS: positiveInt(60_000),
+  // Node with onnxruntime needs 100–130 MiB just to start (see src/inference/onnx-inspector.ts).
+  ARENA_MODEL_INSPECT_MEMORY_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(256 * 1024 * 1024, { message: 'must be at least 268435456 (256 MiB): node and onnxruntime need that much to start' })
+      .default(4 * 1024 * 1024 * 1024),
+  ),
+  ARENA_INFERENCE_JOB_MAX_TEXTS: positiveInt(100_000),
+  ARENA_AUDIT_FLUSH_MS: positiveInt(250),
 });
 
 export type Mode = 'embedded' | 'scaled';
@@ -81,6 +105,33 @@ export interface Config {
   readonly jobMaxAttempts: number;
   readonly workerConcurrency: number;
   readonly introspection: boolean;
+  readonly inference: InferenceConfig;
+}
+
+export interface InferenceConfig {
+  /** Texts per `classify` call. */
+  readonly maxTexts: number;
+  /** Characters per text. */
+  readonly maxTextLength: number;
+  /** Tensor elements per `predict` call, all inputs together. */
+  readonly maxPredictElements: number;
+  /** How long a classification stays cached; 0 turns the result cache off. */
+  readonly cacheTtlMs: number;
+  /** Entries in the in-process result cache (used when Redis is not configured). */
+  readonly cacheEntries: number;
+  /** Concurrent calls arriving within this window share one onnxruntime run; 0 runs each call alone. */
+  readonly microBatchWindowMs: number;
+  /** Loaded model versions kept per process. */
+  readonly modelCacheSize: number;
+  /** An alias resolved longer ago than this is checked again (events usually update it first). */
+  readonly aliasRefreshMs: number;
+  readonly uploadLimitBytes: number;
+  readonly inspectTimeoutMs: number;
+  readonly inspectMemoryBytes: number;
+  /** Texts per bulk inference job. */
+  readonly jobMaxTexts: number;
+  /** How often buffered audit entries are written. */
+  readonly auditFlushMs: number;
 }
 
 /** Parses the environment once. Throws ConfigError naming each bad variable and what it allows. */
@@ -112,6 +163,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     jobMaxAttempts: e.ARENA_JOB_MAX_ATTEMPTS,
     workerConcurrency: e.ARENA_WORKER_CONCURRENCY,
     introspection: e.ARENA_INTROSPECTION ? e.ARENA_INTROSPECTION === 'true' : e.NODE_ENV !== 'production',
+    inference: Object.freeze({
+      maxTexts: e.ARENA_CLASSIFY_MAX_TEXTS,
+      maxTextLength: e.ARENA_CLASSIFY_MAX_TEXT_LENGTH,
+      maxPredictElements: e.ARENA_PREDICT_MAX_ELEMENTS,
+      cacheTtlMs: e.ARENA_INFERENCE_CACHE_TTL_MS,
+      cacheEntries: e.ARENA_INFERENCE_CACHE_ENTRIES,
+      microBatchWindowMs: e.ARENA_MICROBATCH_WINDOW_MS,
+      modelCacheSize: e.ARENA_MODEL_CACHE_SIZE,
+      aliasRefreshMs: e.ARENA_ALIAS_REFRESH_MS,
+      uploadLimitBytes: e.ARENA_MODEL_UPLOAD_LIMIT_BYTES,
+      inspectTimeoutMs: e.ARENA_MODEL_INSPECT_TIMEOUT_MS,
+      inspectMemoryBytes: e.ARENA_MODEL_INSPECT_MEMORY_BYTES,
+      jobMaxTexts: e.ARENA_INFERENCE_JOB_MAX_TEXTS,
+      auditFlushMs: e.ARENA_AUDIT_FLUSH_MS,
+    }),
   });
 }
 

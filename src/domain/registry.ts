@@ -5,6 +5,9 @@
 export const CHAMPION = 'champion';
 export const CHALLENGER = 'challenger';
 
+/** The task of models fed by the platform's featurizer; any other task is served by `predict` with raw tensors. */
+export const TEXT_CLASSIFICATION = 'text-classification';
+
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 export interface RuleViolation {
@@ -25,6 +28,14 @@ export function checkAliasName(alias: string): RuleViolation | undefined {
       field: 'alias',
       message: 'alias must be 1 to 64 characters of a-z, 0-9, ".", "_" or "-", and not a bare number (numbers name versions).',
     };
+  }
+  return undefined;
+}
+
+/** A task is a free-form kebab-case word (`text-classification`, `time-series-forecast`, `image-classification`). */
+export function checkTask(task: string): RuleViolation | undefined {
+  if (!/^[a-z][a-z0-9-]{0,63}$/.test(task)) {
+    return { field: 'task', message: 'task must be 1 to 64 characters of a-z, 0-9 and "-", e.g. text-classification or time-series-forecast.' };
   }
   return undefined;
 }

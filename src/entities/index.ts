@@ -1,9 +1,14 @@
+import { InferenceJob, InferenceResult } from './inference-job.entity.js';
+import { InferenceLog } from './inference-log.entity.js';
 import { JobRow } from './job-row.entity.js';
 import { ModelAlias } from './model-alias.entity.js';
 import { ModelVersion } from './model-version.entity.js';
 import { Model } from './model.entity.js';
 import { PingJob } from './ping-job.entity.js';
 
+export { InferenceJob, InferenceResult } from './inference-job.entity.js';
+export { INFERENCE_KINDS, InferenceLog } from './inference-log.entity.js';
+export type { InferenceKind } from './inference-log.entity.js';
 export { JobRow } from './job-row.entity.js';
 export { JobRowRepository } from './job-row.repository.js';
 export { ModelAlias } from './model-alias.entity.js';
@@ -16,4 +21,4 @@ export { PingJobRepository } from './ping-job.repository.js';
 export type { PageRequest } from './ping-job.repository.js';
 
 /** Listed explicitly: folder discovery differs between compiled and TypeScript runs. */
-export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias];
+export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias, InferenceLog, InferenceJob, InferenceResult];

@@ -12,6 +12,8 @@ export interface GraphQLContext {
   readonly em: EntityManager;
   readonly services: Services;
   readonly runtime: Runtime;
+  /** Who is asking; null until sign-in exists (the security issue). */
+  readonly principal: string | null;
 }
 
 /**
@@ -29,6 +31,10 @@ class RequestContext implements GraphQLContext {
     readonly requestId: string,
     private readonly bindings: Record<string, unknown>,
   ) {}
+
+  get principal(): string | null {
+    return null;
+  }
 
   get services(): Services {
     return this.runtime.services;

@@ -6,10 +6,11 @@ import type { Logger } from '../logger.js';
  */
 export interface JobPayloads {
   ping: { readonly pingJobId: string };
+  inference: { readonly inferenceJobId: string };
 }
 
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES = ['ping'] as const satisfies readonly QueueName[];
+export const QUEUE_NAMES = ['ping', 'inference'] as const satisfies readonly QueueName[];
 
 export function isQueueName(value: string): value is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(value);

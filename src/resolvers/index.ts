@@ -1,5 +1,7 @@
+import { InferenceJobResolver } from './inference-job.resolver.js';
+import { InferenceResolver } from './inference.resolver.js';
 import { ModelResolver } from './model.resolver.js';
 import { PingResolver } from './ping.resolver.js';
 import { SystemResolver } from './system.resolver.js';
 
-export const RESOLVERS = [ModelResolver, PingResolver, SystemResolver] as const;
+export const RESOLVERS = [ModelResolver, InferenceResolver, InferenceJobResolver, PingResolver, SystemResolver] as const;

@@ -25,6 +25,7 @@ export interface ArenaClientOptions {
 }
 
 export interface ArenaClient {
+  /** Blobs or Files in the variables (an `Upload`) are sent as a GraphQL multipart request. */
   request<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): Promise<R>;
   /** Each event's data until the server completes the subscription; errors are thrown. */
   subscribe<R, V extends Record<string, unknown>>(document: TypedDocumentNode<R, V>, variables?: V): AsyncIterableIterator<R>;
@@ -37,6 +38,30 @@ const source = (document: object) => {
   if (text === undefined) printed.set(document, (text = print(document as never)));
   return text;
 };
+
+interface FileAt {
+  readonly path: string;
+  readonly file: Blob;
+}
+
+/** A copy of the variables with every Blob (or File) replaced by null, and where each one was. */
+function extractFiles(value: unknown, path: string, found: FileAt[]): unknown {
+  if (typeof Blob !== 'undefined' && value instanceof Blob) {
+    found.push({ path, file: value });
+    return null;
+  }
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v, i) => extractFiles(v, `${path}.${i}`, found));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, extractFiles(v, `${path}.${k}`, found)]));
+}
+
+function multipartBody(operations: { query: string; variables: unknown }, files: readonly FileAt[]): FormData {
+  const form = new FormData();
+  form.append('operations', JSON.stringify(operations));
+  form.append('map', JSON.stringify(Object.fromEntries(files.map((f, i) => [String(i), [f.path]]))));
+  files.forEach((f, i) => form.append(String(i), f.file, f.file instanceof File ? f.file.name : `file${i}`));
+  return form;
+}
 
 /** A small typed client over the generated documents: HTTP for queries and mutations, graphql-ws for subscriptions. */
 export function createArenaClient(options: ArenaClientOptions): ArenaClient {
@@ -54,11 +79,25 @@ export function createArenaClient(options: ArenaClientOptions): ArenaClient {
 
   return {
     async request(document, variables) {
-      const response = await doFetch(httpUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json, application/json', ...options.headers },
-        body: JSON.stringify({ query: source(document), variables }),
-      });
+      const accept = 'application/graphql-response+json, application/json';
+      const files: FileAt[] = [];
+      const operations = { query: source(document), variables: extractFiles(variables, 'variables', files) };
+      const response = await doFetch(
+        httpUrl,
+        files.length === 0
+          ? {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', accept, ...options.headers },
+              body: JSON.stringify(operations),
+            }
+          : {
+              method: 'POST',
+              // Uploads are multipart requests (graphql-multipart-request-spec); the header is
+              // what the server's CSRF prevention asks of them. fetch sets the boundary.
+              headers: { accept, 'apollo-require-preflight': 'true', ...options.headers },
+              body: multipartBody(operations, files),
+            },
+      );
       const body = (await response.json().catch(() => undefined)) as { data?: unknown; errors?: GraphQLFormattedError[] } | undefined;
       if (!body) throw new ArenaGraphQLError([{ message: `HTTP ${response.status} without a JSON body` }]);
       if (body.errors?.length) throw new ArenaGraphQLError(body.errors);

@@ -5,7 +5,10 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
+import processRequest from 'graphql-upload/processRequest.mjs';
 import { sendJsonError, sendRequestError, type HttpLayerError } from './http-errors.js';
+
+const isMultipart = (req: IncomingMessage) => req.headers['content-type']?.toLowerCase().startsWith('multipart/form-data') === true;
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -30,6 +33,8 @@ export function trackRequest(req: IncomingMessage, res: ServerResponse, log: Log
 export interface GraphQLHttpOptions {
   readonly apollo: ApolloServer<GraphQLContext>;
   readonly bodyLimitBytes: number;
+  /** Largest file in a GraphQL multipart request (model uploads). */
+  readonly uploadLimitBytes: number;
   readonly log: Logger;
   readonly context: (requestId: string) => GraphQLContext;
   readonly observe: (method: string, status: number, seconds: number) => void;
@@ -42,11 +47,34 @@ export interface GraphQLHttpOptions {
  */
 export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const json = bodyParser.json({ limit: o.bodyLimitBytes });
+  // GraphQL multipart requests (file uploads): files stream to temp files, fields stay small.
+  const multipart = (req: IncomingMessage, res: ServerResponse, next: (err?: HttpLayerError) => void) => {
+    if (!isMultipart(req)) return json(req, res, next);
+    // The CSRF rule Apollo applies, checked before any of the body is read: a browser cannot
+    // send these headers cross-site without a preflight.
+    if (!req.headers['apollo-require-preflight'] && !req.headers['x-apollo-operation-name']) {
+      res.setHeader('connection', 'close');
+      sendJsonError(
+        res,
+        400,
+        'BAD_REQUEST',
+        'This multipart request has no "apollo-require-preflight" (or "x-apollo-operation-name") header, required to prevent cross-site request forgery. Add "apollo-require-preflight: true".',
+      );
+      return;
+    }
+    processRequest(req, res, { maxFiles: 1, maxFileSize: o.uploadLimitBytes, maxFieldSize: o.bodyLimitBytes }).then(
+      (body) => {
+        (req as IncomingMessage & { body?: unknown }).body = body;
+        next();
+      },
+      (err: HttpLayerError) => next(err),
+    );
+  };
   return (req, res) => {
     const start = process.hrtime.bigint();
     const requestId = trackRequest(req, res, o.log);
     res.once('finish', () => o.observe(req.method ?? 'GET', res.statusCode, Number(process.hrtime.bigint() - start) / 1e9));
-    json(req, res, (err?: HttpLayerError) => {
+    multipart(req, res, (err?: HttpLayerError) => {
       if (err) {
         if (!sendRequestError(res, err, o.bodyLimitBytes)) fail(res, requestId, err);
         return;

@@ -1,6 +1,7 @@
 import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobQueue } from '../queue/index.js';
+import type { InferenceCounters } from '../services/index.js';
 
 const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics', '/graphiql']);
 /** Operation names come from clients; past this many distinct ones, the rest share one label. */
@@ -16,7 +17,7 @@ export interface ServerMetrics {
 }
 
 /** One registry per server, so several servers in one process (tests, benchmarks) never collide. */
-export function createMetrics(queue: JobQueue): ServerMetrics {
+export function createMetrics(queue: JobQueue, inference: () => InferenceCounters): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'arena_' });
 
@@ -56,6 +57,57 @@ export function createMetrics(queue: JobQueue): ServerMetrics {
       } catch {
         // Redis down: /ready reports it; the scrape still returns the rest.
       }
+    },
+  });
+
+  // Inference counters live in the service (workers count too); these read them at scrape time.
+  new Counter({
+    name: 'arena_inference_texts_total',
+    help: 'Texts classified by this process, by where the answer came from (model or cache).',
+    labelNames: ['source'],
+    registers: [registry],
+    collect() {
+      const c = inference();
+      this.reset();
+      this.inc({ source: 'model' }, c.textsFromModel);
+      this.inc({ source: 'cache' }, c.textsFromCache);
+    },
+  });
+  new Counter({
+    name: 'arena_inference_predictions_total',
+    help: 'predict calls answered by this process.',
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(inference().predictions);
+    },
+  });
+  new Gauge({
+    name: 'arena_inference_model_versions_loaded',
+    help: 'Model versions with a loaded onnxruntime session in this process.',
+    registers: [registry],
+    collect() {
+      this.set(inference().loadedVersions);
+    },
+  });
+  new Counter({
+    name: 'arena_inference_audit_entries_total',
+    help: 'Inference audit log entries, written or dropped (the buffer overflowed while the database was unreachable).',
+    labelNames: ['outcome'],
+    registers: [registry],
+    collect() {
+      const c = inference();
+      this.reset();
+      this.inc({ outcome: 'written' }, c.auditWritten);
+      this.inc({ outcome: 'dropped' }, c.auditDropped);
+    },
+  });
+  new Gauge({
+    name: 'arena_inference_audit_pending',
+    help: 'Inference audit log entries buffered, not yet written.',
+    registers: [registry],
+    collect() {
+      this.set(inference().auditPending);
     },
   });
 

@@ -31,7 +31,7 @@ export interface ApiServer {
 export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
   const { config, log } = runtime;
   const schema = await getSchema();
-  const metrics = createMetrics(runtime.queue);
+  const metrics = createMetrics(runtime.queue, () => runtime.services.inference.stats());
   const includeStacktrace = config.nodeEnv !== 'production';
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, { includeStacktrace });
 
@@ -161,6 +161,7 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
   const graphqlHttp = createGraphQLHttpHandler({
     apollo,
     bodyLimitBytes: config.bodyLimitBytes,
+    uploadLimitBytes: config.inference.uploadLimitBytes,
     log,
     context: (requestId) => createContext(runtime, requestId),
     observe: (method, status, seconds) => metrics.observeHttp('/graphql', method, status, seconds),

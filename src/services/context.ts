@@ -2,6 +2,7 @@ import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import type { EventBus } from '../pubsub/index.js';
+import type { ResultCache } from '../inference/result-cache.js';
 import type { JobQueue } from '../queue/index.js';
 
 /** What every use case may touch. Built once per process by the runtime. */
@@ -11,6 +12,8 @@ export interface ServiceDeps {
   readonly queue: JobQueue;
   readonly events: EventBus;
   readonly log: Logger;
+  /** Classification results: Redis when configured, an in-process LRU otherwise. */
+  readonly resultCache: ResultCache;
   /** Identifies this process in job rows (`host:pid:random`). */
   readonly workerId: string;
   readonly now: () => Date;

@@ -1,24 +1,53 @@
+import path from 'node:path';
+import { FsArtifactStore } from '../storage/artifact-store.js';
 import type { ServiceDeps } from './context.js';
+import { AuditWriter } from './inference/audit-writer.js';
+import { InferenceJobService } from './inference/inference-job.service.js';
+import { InferenceService } from './inference/inference.service.js';
 import { PingService } from './ping.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { RegistryService } from './registry.service.js';
-import { FsArtifactStore } from '../storage/artifact-store.js';
-import path from 'node:path';
 
 export type { ServiceDeps } from './context.js';
+export type { InferenceJobView, InferenceResultView, InferenceStatsView, SubmitInferenceJob } from './inference/inference-job.service.js';
+export type { Caller, ClassifyResult, InferenceCounters, PredictResult, ServedVersion } from './inference/inference.service.js';
 export { PING_LIMITS } from './ping.service.js';
 export type { PingJobView, RequestPingInput } from './ping.service.js';
 export type { ReconcileReport } from './reconciler.service.js';
-export type { AliasChangedEvent, CreateModelInput, ModelVersionView, ModelView, NewVersion } from './registry.service.js';
+export type {
+  AliasChangedEvent,
+  CreateModelInput,
+  ModelVersionView,
+  ModelView,
+  NewVersion,
+  ResolvedVersion,
+  UploadedVersion,
+  VersionRef,
+} from './registry.service.js';
 
 export interface Services {
   readonly ping: PingService;
   readonly reconciler: ReconcilerService;
   readonly registry: RegistryService;
+  readonly inference: InferenceService;
+  readonly inferenceJobs: InferenceJobService;
+  /** Stops background work (alias watches) and writes what is buffered (the audit log). */
+  close(): Promise<void>;
 }
 
 export function createServices(deps: ServiceDeps): Services {
   const ping = new PingService(deps);
   const artifacts = new FsArtifactStore(path.join(deps.config.dataDir, 'artifacts'));
-  return { ping, reconciler: new ReconcilerService(deps, ping), registry: new RegistryService(deps, artifacts) };
+  const registry = new RegistryService(deps, artifacts);
+  const audit = new AuditWriter(deps.db, deps.log, { flushMs: deps.config.inference.auditFlushMs });
+  const inference = new InferenceService(deps, registry, deps.resultCache, audit);
+  const inferenceJobs = new InferenceJobService(deps, inference, artifacts);
+  return {
+    ping,
+    reconciler: new ReconcilerService(deps, ping, inferenceJobs),
+    registry,
+    inference,
+    inferenceJobs,
+    close: () => inference.close(),
+  };
 }

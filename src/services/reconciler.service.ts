@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { planReconciliation, unreachable, type ReconcilePolicy } from '../domain/index.js';
-import { PingJob, type JobRowRepository, type JobRow } from '../entities/index.js';
+import { InferenceJob, PingJob, type JobRowRepository, type JobRow } from '../entities/index.js';
 import type { JobPayloads, QueueName } from '../queue/index.js';
 import type { ServiceDeps } from './context.js';
+import type { InferenceJobService } from './inference/inference-job.service.js';
 import type { PingService } from './ping.service.js';
 
 /** How the reconciler finds and re-dispatches the rows of one queue. One entry per queue. */
@@ -31,6 +32,7 @@ export class ReconcilerService {
   constructor(
     private readonly deps: ServiceDeps,
     ping: PingService,
+    inferenceJobs: InferenceJobService,
   ) {
     this.kinds = {
       ping: {
@@ -38,6 +40,12 @@ export class ReconcilerService {
         repository: (em) => em.getRepository(PingJob) as unknown as JobRowRepository<JobRow>,
         payload: (id) => ({ pingJobId: id }),
         publish: (em, id) => ping.publishCurrent(em, id),
+      },
+      inference: {
+        queue: 'inference',
+        repository: (em) => em.getRepository(InferenceJob) as unknown as JobRowRepository<JobRow>,
+        payload: (id) => ({ inferenceJobId: id }),
+        publish: (em, id) => inferenceJobs.publishCurrent(em, id),
       },
     };
   }

@@ -1,9 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import { aliasesBlockingRemoval, checkAliasName, checkLabels, checkModelName, type RuleViolation } from '../domain/index.js';
+import path from 'node:path';
+import pLimit from 'p-limit';
+import type { Readable } from 'node:stream';
+import {
+  CHAMPION,
+  FeaturizerSpecError,
+  TEXT_CLASSIFICATION,
+  aliasesBlockingRemoval,
+  checkAliasName,
+  checkLabels,
+  checkModelName,
+  checkTask,
+  checkTensorModelSignature,
+  checkTextClassifierSignature,
+  parseFeaturizerSpec,
+  type FeaturizerSpec,
+  type RuleViolation,
+} from '../domain/index.js';
 import { Model, ModelAlias, ModelVersion, type VersionSource } from '../entities/index.js';
 import { AppError, badInput } from '../errors.js';
-import type { ArtifactStore } from '../storage/artifact-store.js';
+import { inspectOnnxFile, OnnxInspectionError, type OnnxInspection } from '../inference/onnx-inspector.js';
+import type { ArtifactStore, StoredArtifact } from '../storage/artifact-store.js';
+import { FileTooLargeError, spoolToFile, type SpooledFile } from '../storage/spool.js';
 import type { ServiceDeps } from './context.js';
 
 export interface ModelVersionView {
@@ -55,6 +74,71 @@ export interface NewVersion {
   readonly createdBy?: string | null;
 }
 
+export interface UploadedVersion {
+  readonly model: string;
+  readonly file: Readable;
+  /** Required for text-classification models unless the file carries one (metadata `featurizer_spec`). */
+  readonly featurizerSpec?: Record<string, unknown> | null;
+  readonly metrics?: Record<string, number> | null;
+  /** An alias to point at the new version once it is registered (checked before the upload is read). */
+  readonly alias?: string | null;
+  readonly createdBy?: string | null;
+}
+
+function checkMetrics(metrics: Record<string, unknown> | null | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(metrics ?? {})) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw badInput(`metric "${key}" must be a finite number; got ${JSON.stringify(value)}.`, { field: 'metrics' });
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Whether an inspected upload can serve as a version of this model: text models need a signature
+ * the featurizer feeds and a valid featurizer spec; other tasks need numeric tensors in and out.
+ */
+function checkUploadFits(
+  model: Model,
+  inspection: OnnxInspection,
+  givenSpec: Record<string, unknown> | null,
+): { featurizerSpec: Record<string, unknown>; signature: Record<string, unknown> } {
+  const signature = { inputs: inspection.signature.inputs, outputs: inspection.signature.outputs } as unknown as Record<string, unknown>;
+  if (model.task !== TEXT_CLASSIFICATION) {
+    reject(checkTensorModelSignature(inspection.signature));
+    if (givenSpec) throw badInput(`${model.name} is a ${model.task} model fed raw tensors; it takes no featurizer spec.`, { field: 'featurizerSpec' });
+    return { featurizerSpec: {}, signature };
+  }
+  reject(checkTextClassifierSignature(inspection.signature, model.labels.length));
+  let json: unknown = givenSpec;
+  if (!json && inspection.metadata['featurizer_spec']) {
+    try {
+      json = JSON.parse(inspection.metadata['featurizer_spec']);
+    } catch {
+      throw badInput('The file’s featurizer_spec metadata is not JSON; pass featurizerSpec explicitly.', { field: 'featurizerSpec' });
+    }
+  }
+  if (!json) {
+    throw badInput('A text-classification model needs the featurizer spec it was trained with: pass featurizerSpec.', { field: 'featurizerSpec' });
+  }
+  let spec: FeaturizerSpec;
+  try {
+    spec = parseFeaturizerSpec(json);
+  } catch (error) {
+    if (error instanceof FeaturizerSpecError) throw badInput(error.message, { field: 'featurizerSpec', problems: error.problems });
+    throw error;
+  }
+  const buckets = Number(inspection.metadata['buckets']);
+  if (Number.isInteger(buckets) && buckets !== spec.buckets) {
+    throw badInput(`The featurizer spec hashes into ${spec.buckets} buckets but the model’s embedding table has ${buckets} rows.`, {
+      field: 'featurizerSpec',
+    });
+  }
+  return { featurizerSpec: spec as unknown as Record<string, unknown>, signature };
+}
+
 /** Published on `model.<name>` whenever an alias moves, so every process can reload its champion. */
 export interface AliasChangedEvent {
   readonly model: string;
@@ -63,9 +147,42 @@ export interface AliasChangedEvent {
   readonly version: number | null;
 }
 
-const reject = (violation: RuleViolation | undefined) => {
+/** Which version to use: an explicit number wins over an alias; neither means `champion`. */
+export interface VersionRef {
+  readonly model: string;
+  readonly alias?: string | null;
+  readonly version?: number | null;
+}
+
+/** What serving a version needs, without the ORM. */
+export interface ResolvedVersion {
+  readonly id: string;
+  readonly modelName: string;
+  readonly task: string;
+  readonly labels: readonly string[];
+  readonly version: number;
+  readonly artifactKey: string;
+  readonly featurizerSpec: Record<string, unknown> | null;
+  /** The alias the ref named (undefined for an explicit version). */
+  readonly alias: string | undefined;
+}
+
+function resolved(model: Model, row: ModelVersion, alias: string | undefined): ResolvedVersion {
+  return {
+    id: row.id,
+    modelName: model.name,
+    task: model.task,
+    labels: model.labels,
+    version: row.version,
+    artifactKey: row.artifactKey,
+    featurizerSpec: model.task === TEXT_CLASSIFICATION ? row.featurizerSpec : null,
+    alias,
+  };
+}
+
+function reject(violation: RuleViolation | undefined): void {
   if (violation) throw badInput(violation.message, { field: violation.field });
-};
+}
 
 function toViews(model: Model): ModelView {
   const aliases = model.aliases.getItems().map((a) => ({ name: a.name, version: a.version.version, updatedAt: a.updatedAt.toISOString() }));
@@ -103,8 +220,16 @@ function toViews(model: Model): ModelView {
 
 const POPULATE = ['versions', 'aliases', 'aliases.version'] as const;
 
+/**
+ * Uploads inspected at once per process: each inspection is a child process that may use up to
+ * ARENA_MODEL_INSPECT_MEMORY_BYTES, and the server reads each file once to scan it.
+ */
+const CONCURRENT_INSPECTIONS = 2;
+
 /** The model registry: versions are immutable, aliases move. */
 export class RegistryService {
+  private readonly inspections = pLimit(CONCURRENT_INSPECTIONS);
+
   constructor(
     private readonly deps: ServiceDeps,
     private readonly artifacts: ArtifactStore,
@@ -112,12 +237,15 @@ export class RegistryService {
 
   async createModel(em: EntityManager, input: CreateModelInput): Promise<ModelView> {
     reject(checkModelName(input.name));
-    reject(checkLabels(input.labels));
+    const task = input.task?.trim() || TEXT_CLASSIFICATION;
+    reject(checkTask(task));
+    // Labels name a classifier's outputs; a model fed raw tensors (a forecaster) may have none.
+    if (task === TEXT_CLASSIFICATION || input.labels.length > 0) reject(checkLabels(input.labels));
     em.create(Model, {
       name: input.name,
       labels: [...input.labels],
       description: input.description?.trim() ?? '',
-      task: input.task?.trim() || 'text-classification',
+      task,
     });
     try {
       await em.flush();
@@ -149,12 +277,81 @@ export class RegistryService {
     return { nodes: rows.map(toViews), hasMore, totalCount: () => repo.count() };
   }
 
-  /**
-   * Stores the artifact, then numbers and records the version under a lock on the model row, so
-   * concurrent registrations get distinct numbers. A failure leaves neither row nor new file.
-   */
+  /** Registers a version from bytes the platform made itself (a training run's export). */
   async registerVersion(em: EntityManager, modelName: string, input: NewVersion): Promise<ModelVersionView> {
-    const stored = await this.artifacts.put(input.bytes, 'onnx');
+    return this.recordVersion(em, modelName, await this.artifacts.put(input.bytes, 'onnx'), input);
+  }
+
+  /**
+   * Registers an uploaded ONNX file after validating it: size limit while it streams to a temp
+   * file, then parse, load and a trial run in a child process with time and memory limits, then a
+   * signature the model's task can use. A rejected file leaves no row and no file.
+   */
+  async registerUpload(em: EntityManager, input: UploadedVersion): Promise<{ model: ModelView; version: ModelVersionView }> {
+    const limits = this.deps.config.inference;
+    let model: Model | null;
+    let metrics: Record<string, number>;
+    try {
+      if (input.alias) reject(checkAliasName(input.alias));
+      metrics = checkMetrics(input.metrics);
+      model = await em.findOne(Model, { name: input.model });
+      if (!model) throw new AppError('NOT_FOUND', `No model named ${input.model}.`, { field: 'model' });
+    } catch (error) {
+      input.file.resume(); // drain it, so the request can finish
+      throw error;
+    }
+    let spooled: SpooledFile;
+    try {
+      spooled = await spoolToFile(input.file, path.join(this.deps.config.dataDir, 'tmp'), limits.uploadLimitBytes);
+    } catch (error) {
+      if (error instanceof FileTooLargeError || (error as { status?: number }).status === 413) {
+        throw badInput(`The file is larger than the upload limit of ${limits.uploadLimitBytes} bytes (ARENA_MODEL_UPLOAD_LIMIT_BYTES).`, {
+          field: 'file',
+          limitBytes: limits.uploadLimitBytes,
+        });
+      }
+      throw error;
+    }
+    try {
+      let inspection;
+      try {
+        inspection = await this.inspections(() =>
+          inspectOnnxFile(spooled.path, { timeoutMs: limits.inspectTimeoutMs, memoryBytes: limits.inspectMemoryBytes }),
+        );
+      } catch (error) {
+        if (error instanceof OnnxInspectionError) {
+          throw badInput(`The file was rejected (${error.problem}): ${error.message}`, { field: 'file', problem: error.problem });
+        }
+        throw error;
+      }
+      const { featurizerSpec, signature } = checkUploadFits(model, inspection, input.featurizerSpec ?? null);
+      const stored = await this.artifacts.putFile(spooled.path, spooled.sha256, spooled.sizeBytes, 'onnx');
+      const version = await this.recordVersion(em, model.name, stored, {
+        featurizerSpec,
+        signature,
+        metrics,
+        source: 'UPLOAD',
+        createdBy: input.createdBy ?? null,
+      });
+      if (!input.alias) return { model: await this.getModelOrFail(em.fork(), model.name), version };
+      const view = await this.setAlias(em, model.name, input.alias, version.version);
+      return { model: view, version: view.versions.find((v) => v.version === version.version)! };
+    } finally {
+      await spooled.remove();
+    }
+  }
+
+  /**
+   * Numbers and records a version of a stored artifact under a lock on the model row, so
+   * concurrent registrations get distinct numbers. On failure a newly stored artifact no version
+   * uses is deleted again.
+   */
+  private async recordVersion(
+    em: EntityManager,
+    modelName: string,
+    stored: StoredArtifact,
+    input: Omit<NewVersion, 'bytes'>,
+  ): Promise<ModelVersionView> {
     try {
       const version = await em.transactional(async (tx) => {
         const model = await tx.findOne(Model, { name: modelName }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -227,6 +424,58 @@ export class RegistryService {
     await em.remove(row).flush();
     if ((await em.count(ModelVersion, { sha256 })) === 0) await this.artifacts.delete(artifactKey);
     return this.getModelOrFail(em.fork(), modelName);
+  }
+
+  /** The version a ref points at now. NOT_FOUND names what is missing: the model, the alias or the version. */
+  async resolveVersion(em: EntityManager, ref: VersionRef): Promise<ResolvedVersion> {
+    const model = await em.findOne(Model, { name: ref.model });
+    if (!model) throw new AppError('NOT_FOUND', `No model named ${ref.model}.`, { field: 'model' });
+    let row: ModelVersion | null;
+    let alias: string | undefined;
+    if (ref.version !== undefined && ref.version !== null) {
+      row = await em.findOne(ModelVersion, { model, version: ref.version });
+      if (!row) throw new AppError('NOT_FOUND', `Model ${ref.model} has no version ${ref.version}.`, { field: 'version' });
+    } else {
+      alias = ref.alias ?? CHAMPION;
+      const pointer = await em.findOne(ModelAlias, { model, name: alias }, { populate: ['version'] });
+      if (!pointer) {
+        throw new AppError(
+          'NOT_FOUND',
+          `Model ${ref.model} has no alias "${alias}". Point it at a version with setModelAlias, or name a version.`,
+          { field: 'alias' },
+        );
+      }
+      row = pointer.version;
+    }
+    return resolved(model, row, alias);
+  }
+
+  /** A version by id, for work pinned to one (bulk jobs). */
+  async resolveVersionById(em: EntityManager, id: string): Promise<ResolvedVersion> {
+    const row = await em.findOne(ModelVersion, { id }, { populate: ['model'] });
+    if (!row) throw new AppError('NOT_FOUND', `Model version ${id} no longer exists.`, { field: 'modelVersionId' });
+    return resolved(row.model, row, undefined);
+  }
+
+  /** Alias moves of one model as they happen; NOT_FOUND for an unknown model. */
+  async watchAliases(modelName: string): Promise<AsyncIterableIterator<AliasChangedEvent>> {
+    const events = await this.deps.events.subscribe<AliasChangedEvent>(`model.${modelName}`);
+    const exists = await this.deps.db
+      .fork()
+      .count(Model, { name: modelName })
+      .catch(async (error: unknown) => {
+        await events.return?.();
+        throw error;
+      });
+    if (!exists) {
+      await events.return?.();
+      throw new AppError('NOT_FOUND', `No model named ${modelName}.`, { field: 'model' });
+    }
+    return events;
+  }
+
+  readArtifact(key: string): Promise<Buffer> {
+    return this.artifacts.get(key);
   }
 
   private async publish(event: AliasChangedEvent): Promise<void> {

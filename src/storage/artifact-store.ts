@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface StoredArtifact {
@@ -14,6 +14,8 @@ export interface StoredArtifact {
 /** Immutable blobs (model files). A port, so an S3-compatible store can follow the filesystem one. */
 export interface ArtifactStore {
   put(bytes: Uint8Array, extension: string): Promise<StoredArtifact>;
+  /** Takes over a file already written and hashed (an upload); the file is moved or deleted. */
+  putFile(file: string, sha256: string, sizeBytes: number, extension: string): Promise<StoredArtifact>;
   get(key: string): Promise<Buffer>;
   exists(key: string): Promise<boolean>;
   delete(key: string): Promise<void>;
@@ -43,6 +45,31 @@ export class FsArtifactStore implements ArtifactStore {
       throw error;
     }
     return { key, sha256, sizeBytes: bytes.byteLength, created: true };
+  }
+
+  async putFile(source: string, sha256: string, sizeBytes: number, extension: string): Promise<StoredArtifact> {
+    const key = `sha256/${sha256.slice(0, 2)}/${sha256}.${extension}`;
+    const file = this.file(key);
+    if (await this.exists(key)) {
+      await rm(source, { force: true });
+      return { key, sha256, sizeBytes, created: false };
+    }
+    await mkdir(path.dirname(file), { recursive: true });
+    try {
+      await rename(source, file);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      // Another filesystem: copy to a temp name beside the target, then rename.
+      const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        await copyFile(source, temp);
+        await rename(temp, file);
+      } finally {
+        await rm(temp, { force: true });
+        await rm(source, { force: true });
+      }
+    }
+    return { key, sha256, sizeBytes, created: true };
   }
 
   async get(key: string): Promise<Buffer> {

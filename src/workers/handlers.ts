@@ -5,5 +5,6 @@ import type { Services } from '../services/index.js';
 export function createJobHandlers(services: Services): JobHandlers {
   return {
     ping: (payload, ctx) => services.ping.execute(payload.pingJobId, ctx),
+    inference: (payload, ctx) => services.inferenceJobs.execute(payload.inferenceJobId, ctx),
   };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FEATURIZER_SPEC, exportOnnx, mulberry32, randomWeights } from '../../src/domain/model/index.js';
+import { DEFAULT_FEATURIZER_SPEC, exportedSignature, exportOnnx, mulberry32, randomWeights } from '../../src/domain/model/index.js';
 import type { AliasChangedEvent } from '../../src/services/index.js';
 import {
   CreateModelDocument,
@@ -34,7 +34,7 @@ function register(model: string, seed: number) {
   return t.app.runtime.services.registry.registerVersion(t.app.runtime.db.fork(), model, {
     bytes,
     featurizerSpec: { ...DEFAULT_FEATURIZER_SPEC, buckets: 1 << 12 },
-    signature: { inputs: ['ids', 'weights'], outputs: ['probabilities'] },
+    signature: { ...exportedSignature(2) },
     metrics: { f1: 0.5 + seed / 100 },
     source: 'UPLOAD',
   });

@@ -34,6 +34,13 @@ describe('loadConfig', () => {
     expect(modeOf(config)).toBe('scaled');
   });
 
+  it('reads the inference limits, and refuses an inspection memory limit node cannot start in', () => {
+    const config = loadConfig({ ARENA_CLASSIFY_MAX_TEXTS: '10', ARENA_MICROBATCH_WINDOW_MS: '0', ARENA_INFERENCE_CACHE_TTL_MS: '0' });
+    expect(config.inference).toMatchObject({ maxTexts: 10, microBatchWindowMs: 0, cacheTtlMs: 0, jobMaxTexts: 100_000, modelCacheSize: 4 });
+    expect(Object.isFrozen(config.inference)).toBe(true);
+    expect(() => loadConfig({ ARENA_MODEL_INSPECT_MEMORY_BYTES: '1000000' })).toThrow(/ARENA_MODEL_INSPECT_MEMORY_BYTES="1000000": must be at least 268435456/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' })).toMatchObject({ port: 4000, databaseUrl: undefined });
   });

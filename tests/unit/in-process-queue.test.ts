@@ -7,7 +7,7 @@ import { InProcessJobQueue, JobHandedBackError, PermanentJobError, type JobConte
 const log = pino({ level: 'silent' });
 
 function handlers(fn: (id: string, ctx: JobContext) => Promise<void>): JobHandlers {
-  return { ping: (payload, ctx) => fn(payload.pingJobId, ctx) };
+  return { ping: (payload, ctx) => fn(payload.pingJobId, ctx), inference: (payload, ctx) => fn(payload.inferenceJobId, ctx) };
 }
 
 describe('InProcessJobQueue', () => {
@@ -29,7 +29,10 @@ describe('InProcessJobQueue', () => {
     await queue.enqueue('ping', { pingJobId: 'a' }, 'a');
     await queue.enqueue('ping', { pingJobId: 'a' }, 'a');
     await queue.enqueue('ping', { pingJobId: 'b' }, 'b');
-    expect(await queue.depths()).toEqual([{ queue: 'ping', waiting: 1, active: 1, delayed: 0, failed: 0 }]);
+    expect(await queue.depths()).toEqual([
+      { queue: 'ping', waiting: 1, active: 1, delayed: 0, failed: 0 },
+      { queue: 'inference', waiting: 0, active: 0, delayed: 0, failed: 0 },
+    ]);
     gate.resolve();
     await bothRan.promise;
     await queue.enqueue('ping', { pingJobId: 'a' }, 'a');

@@ -1,0 +1,79 @@
+import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { pageSize, toConnection } from '../graphql/connection.js';
+import type { GraphQLContext } from '../graphql/context.js';
+import { badInput } from '../errors.js';
+import type { InferenceJobView, InferenceStatsView } from '../services/index.js';
+import { InferenceJob, InferenceResultConnection, InferenceStats, SubmitInferenceJobInput, SubmitInferenceJobPayload } from './inference-job.types.js';
+
+@ArgsType()
+class ResultsArgs {
+  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 100.' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only texts answered with this label.' })
+  label?: string | null;
+}
+
+const resultCursor = (index: number) => Buffer.from(`result|${index}`).toString('base64url');
+
+function decodeResultCursor(cursor: string | null | undefined): number | undefined {
+  if (cursor == null) return undefined;
+  const [kind, index, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const n = Number(index);
+  if (kind !== 'result' || extra !== undefined || !Number.isSafeInteger(n) || n < 0) {
+    throw badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
+  }
+  return n;
+}
+
+@Resolver(() => InferenceJob)
+export class InferenceJobResolver {
+  @Query(() => InferenceJob, { nullable: true })
+  inferenceJob(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<InferenceJobView | null> {
+    return ctx.services.inferenceJobs.get(ctx.em, id);
+  }
+
+  @Query(() => InferenceStats, { description: 'Bulk inference totals, for one model or all.' })
+  inferenceStats(@Arg('model', () => String, { nullable: true }) model: string | null, @Ctx() ctx: GraphQLContext): Promise<InferenceStatsView> {
+    return ctx.services.inferenceJobs.stats(ctx.em, model);
+  }
+
+  @FieldResolver(() => InferenceResultConnection, { description: 'Answers in input order.' })
+  async results(@Root() job: InferenceJobView, @Args(() => ResultsArgs) args: ResultsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceResultConnection> {
+    const page = await ctx.services.inferenceJobs.results(ctx.em, job.id, pageSize(args.first), decodeResultCursor(args.after), args.label);
+    return toConnection(
+      page.nodes.map((n) => ({ ...n, id: String(n.index), createdAt: '' })),
+      page.hasMore,
+      await page.totalCount(),
+      (n) => resultCursor(n.index),
+    ) as unknown as InferenceResultConnection;
+  }
+
+  @Mutation(() => SubmitInferenceJobPayload, { description: 'Queues a bulk classification; watch it with `inferenceJobUpdated`.' })
+  async submitInferenceJob(
+    @Arg('input', () => SubmitInferenceJobInput) input: SubmitInferenceJobInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<SubmitInferenceJobPayload> {
+    const upload = input.file ? await input.file : null;
+    const job = await ctx.services.inferenceJobs.submit(ctx.em, {
+      model: input.model,
+      alias: input.alias ?? null,
+      version: input.version ?? null,
+      texts: input.texts ?? null,
+      file: upload ? upload.createReadStream() : null,
+      principal: ctx.principal,
+    });
+    return { inferenceJob: job } as unknown as SubmitInferenceJobPayload;
+  }
+
+  @Subscription(() => InferenceJob, {
+    description: 'The job’s current state at once, then its progress until it finishes.',
+    subscribe: ({ args, context }) => (context as GraphQLContext).services.inferenceJobs.watch(String(args['id'])),
+  })
+  inferenceJobUpdated(@Arg('id', () => ID) _id: string, @Root() job: InferenceJobView): InferenceJobView {
+    return job;
+  }
+}
