@@ -1,10 +1,9 @@
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import { Field, Float, ID, InputType, Int, ObjectType } from 'type-graphql';
-import type { JobStatus } from '../domain/index.js';
 import { Connection } from '../graphql/connection.js';
 import { LabelScore } from './inference.types.js';
-import { JobStatusEnum } from './job-status.enum.js';
+import { JobState } from './job-state.types.js';
 
 @ObjectType({ description: 'One text’s answer in a bulk job.' })
 export class InferenceResult {
@@ -25,10 +24,7 @@ export class InferenceResult {
 export class InferenceResultConnection extends Connection(InferenceResult, 'InferenceResult') {}
 
 @ObjectType({ description: 'A bulk classification job and its progress.' })
-export class InferenceJob {
-  @Field(() => ID)
-  id!: string;
-
+export class InferenceJob extends JobState {
   @Field(() => String)
   model!: string;
 
@@ -40,9 +36,6 @@ export class InferenceJob {
 
   @Field(() => ID)
   modelVersionId!: string;
-
-  @Field(() => JobStatusEnum)
-  status!: JobStatus;
 
   @Field(() => Int)
   total!: number;
@@ -59,26 +52,8 @@ export class InferenceJob {
   @Field(() => Float, { nullable: true, description: 'Texts per second.' })
   throughput!: number | null;
 
-  @Field(() => Int)
-  attempts!: number;
-
-  @Field(() => String, { nullable: true })
-  workerId!: string | null;
-
-  @Field(() => String, { nullable: true })
-  error!: string | null;
-
   @Field(() => String, { nullable: true })
   principal!: string | null;
-
-  @Field(() => Date)
-  createdAt!: Date | string;
-
-  @Field(() => Date, { nullable: true })
-  startedAt!: Date | string | null;
-
-  @Field(() => Date, { nullable: true })
-  finishedAt!: Date | string | null;
 }
 
 @InputType({ description: 'Texts to classify in the background: inline, or as a JSON Lines file.' })

@@ -1,42 +1,17 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import type { JobStatus } from '../domain/index.js';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from '../graphql/connection.js';
-import { JobStatusEnum } from './job-status.enum.js';
+import { JobState } from './job-state.types.js';
 
 @ObjectType({ description: 'A trivial job that travels mutation → queue → worker → subscription, to prove the wiring.' })
-export class PingJob {
-  @Field(() => ID)
-  id!: string;
-
+export class PingJob extends JobState {
   @Field(() => String)
   message!: string;
 
   @Field(() => Int, { description: 'How long the worker waits before answering, in milliseconds.' })
   delayMs!: number;
 
-  @Field(() => JobStatusEnum)
-  status!: JobStatus;
-
   @Field(() => String, { nullable: true, description: 'The worker’s answer, once SUCCEEDED.' })
   reply!: string | null;
-
-  @Field(() => Int)
-  attempts!: number;
-
-  @Field(() => String, { nullable: true, description: 'The process that ran (or runs) the job.' })
-  workerId!: string | null;
-
-  @Field(() => String, { nullable: true })
-  error!: string | null;
-
-  @Field(() => Date)
-  createdAt!: Date | string;
-
-  @Field(() => Date, { nullable: true })
-  startedAt!: Date | string | null;
-
-  @Field(() => Date, { nullable: true })
-  finishedAt!: Date | string | null;
 }
 
 @ObjectType()

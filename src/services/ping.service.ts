@@ -1,12 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isTerminal, type JobStatus } from '../domain/index.js';
+import type { JobStatus } from '../domain/index.js';
 import { PingJob, type PageRequest } from '../entities/index.js';
-import { badInput, notFound } from '../errors.js';
+import { badInput } from '../errors.js';
 import type { JobContext } from '../queue/index.js';
-import { liveView } from '../pubsub/index.js';
 import type { ServiceDeps } from './context.js';
 import { runJob } from './job-runner.js';
+import { dispatchJob, watchJob } from './job-views.js';
 
 export const PING_LIMITS = Object.freeze({ maxMessageLength: 1000, maxDelayMs: 60_000 });
 
@@ -71,13 +71,8 @@ export class PingService {
     return toView(row);
   }
 
-  /** Enqueue failures are logged, not thrown: the row is committed and the reconciler re-dispatches it. */
-  async dispatch(id: string): Promise<void> {
-    try {
-      await this.deps.queue.enqueue('ping', { pingJobId: id }, id);
-    } catch (err) {
-      this.deps.log.warn({ err, pingJobId: id }, 'enqueue failed; the reconciler will re-dispatch');
-    }
+  dispatch(id: string): Promise<void> {
+    return dispatchJob(this.deps, 'ping', { pingJobId: id }, id);
   }
 
   async get(em: EntityManager, id: string): Promise<PingJobView | null> {
@@ -91,22 +86,9 @@ export class PingService {
     return { nodes: rows.map(toView), hasMore, totalCount: () => repo.count() };
   }
 
-  /**
-   * The job's current state, then every change until it finishes. Subscribing before reading
-   * means a change made in between is seen (possibly twice, never lost). An unknown id rejects
-   * here, before any stream exists, so the client gets a NOT_FOUND rather than a broken stream.
-   */
-  async watch(id: string): Promise<AsyncIterableIterator<PingJobView>> {
-    const events = await this.deps.events.subscribe<PingJobView>(topic(id));
-    const current = await this.get(this.deps.db.fork(), id).catch(async (error: unknown) => {
-      await events.return?.();
-      throw error;
-    });
-    if (!current) {
-      await events.return?.();
-      throw notFound('ping job', id);
-    }
-    return liveView(current, events, (view) => isTerminal(view.status));
+  /** The job's current state, then every change until it finishes (see watchJob). */
+  watch(id: string): Promise<AsyncIterableIterator<PingJobView>> {
+    return watchJob(this.deps, topic(id), 'ping job', id, () => this.get(this.deps.db.fork(), id));
   }
 
   /** The worker side. */

@@ -3,15 +3,15 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { checkText, isTerminal, type JobStatus } from '../../domain/index.js';
+import { checkText, type JobStatus } from '../../domain/index.js';
 import { InferenceJob, InferenceResult, type JobRowRepository } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
-import { liveView } from '../../pubsub/index.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
 import { FileTooLargeError, spoolToFile } from '../../storage/spool.js';
 import type { ServiceDeps } from '../context.js';
 import { runJob } from '../job-runner.js';
+import { dispatchJob, watchJob } from '../job-views.js';
 import type { VersionRef } from '../registry.service.js';
 import type { InferenceService } from './inference.service.js';
 
@@ -210,13 +210,8 @@ export class InferenceJobService {
     return toView(row);
   }
 
-  /** Enqueue failures are logged, not thrown: the row is committed and the reconciler re-dispatches it. */
-  async dispatch(id: string): Promise<void> {
-    try {
-      await this.deps.queue.enqueue('inference', { inferenceJobId: id }, id);
-    } catch (err) {
-      this.deps.log.warn({ err, inferenceJobId: id }, 'enqueue failed; the reconciler will re-dispatch');
-    }
+  dispatch(id: string): Promise<void> {
+    return dispatchJob(this.deps, 'inference', { inferenceJobId: id }, id);
   }
 
   async get(em: EntityManager, id: string): Promise<InferenceJobView | null> {
@@ -277,18 +272,9 @@ export class InferenceJobService {
     };
   }
 
-  /** The job's current state, then every change until it finishes (see PingService.watch). */
-  async watch(id: string): Promise<AsyncIterableIterator<InferenceJobView>> {
-    const events = await this.deps.events.subscribe<InferenceJobView>(topic(id));
-    const current = await this.get(this.deps.db.fork(), id).catch(async (error: unknown) => {
-      await events.return?.();
-      throw error;
-    });
-    if (!current) {
-      await events.return?.();
-      throw notFound('inference job', id);
-    }
-    return liveView(current, events, (view) => isTerminal(view.status));
+  /** The job's current state, then every change until it finishes (see watchJob). */
+  watch(id: string): Promise<AsyncIterableIterator<InferenceJobView>> {
+    return watchJob(this.deps, topic(id), 'inference job', id, () => this.get(this.deps.db.fork(), id));
   }
 
   async publishCurrent(em: EntityManager, id: string): Promise<void> {

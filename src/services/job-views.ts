@@ -1,0 +1,41 @@
+import { isTerminal, type JobStatus } from '../domain/index.js';
+import { notFound } from '../errors.js';
+import { liveView } from '../pubsub/index.js';
+import type { JobPayloads, QueueName } from '../queue/index.js';
+import type { ServiceDeps } from './context.js';
+
+/**
+ * Enqueues a committed job row. Failures are logged, not thrown: the row is committed and the
+ * reconciler re-dispatches it.
+ */
+export async function dispatchJob<Q extends QueueName>(deps: ServiceDeps, queue: Q, payload: JobPayloads[Q], id: string): Promise<void> {
+  try {
+    await deps.queue.enqueue(queue, payload, id);
+  } catch (err) {
+    deps.log.warn({ err, queue, jobId: id }, 'enqueue failed; the reconciler will re-dispatch');
+  }
+}
+
+/**
+ * A job's current state, then every change until it finishes. Subscribing before reading means a
+ * change made in between is seen (possibly twice, never lost). An unknown id rejects here, before
+ * any stream exists, so the client gets a NOT_FOUND rather than a broken stream.
+ */
+export async function watchJob<V extends { readonly status: JobStatus }>(
+  deps: ServiceDeps,
+  topic: string,
+  what: string,
+  id: string,
+  load: () => Promise<V | null>,
+): Promise<AsyncIterableIterator<V>> {
+  const events = await deps.events.subscribe<V>(topic);
+  const current = await load().catch(async (error: unknown) => {
+    await events.return?.();
+    throw error;
+  });
+  if (!current) {
+    await events.return?.();
+    throw notFound(what, id);
+  }
+  return liveView(current, events, (view) => isTerminal(view.status));
+}
