@@ -15,7 +15,9 @@ afterEach(async () => {
   await backend.cleanup();
 });
 
-describe('arena CLI', () => {
+// Each test spawns whole platform processes through tsx; a fresh embedded database alone takes
+// seconds to create, more on a loaded machine.
+describe('arena CLI', { timeout: 90_000 }, () => {
   it('stops at start-up on a bad configuration, naming each variable and what it allows', async () => {
     const { code, output } = await runArena(['start'], { ...backend.env, PORT: 'eighty', LOG_LEVEL: 'loud' });
     expect(code).toBe(2);
