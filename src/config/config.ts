@@ -61,7 +61,7 @@ const envSchema = z.object({
   ARENA_PREDICT_MAX_ELEMENTS: positiveInt(1_000_000),
   ARENA_INFERENCE_CACHE_TTL_MS: nonNegativeInt(600_000),
   ARENA_INFERENCE_CACHE_ENTRIES: positiveInt(100_000),
-  ARENA_MICROBATCH_WINDOW_MS: nonNegativeInt(0),
+  ARENA_MICROBATCH_WINDOW_MS: z.preprocess(emptyAsUndefined, z.union([z.literal('off'), z.coerce.number().int().min(0).max(100)]).default(0)),
   ARENA_MODEL_CACHE_SIZE: positiveInt(4),
   ARENA_ALIAS_REFRESH_MS: positiveInt(30_000),
   ARENA_MODEL_UPLOAD_LIMIT_BYTES: positiveInt(512 * 1024 * 1024),
@@ -119,8 +119,11 @@ export interface InferenceConfig {
   readonly cacheTtlMs: number;
   /** Entries in the in-process result cache (used when Redis is not configured). */
   readonly cacheEntries: number;
-  /** Concurrent calls arriving within this window share one onnxruntime run; 0 runs each call alone. */
-  readonly microBatchWindowMs: number;
+  /**
+   * Concurrent calls arriving within this window share one onnxruntime run; 0 gathers only the
+   * calls of one event-loop turn (no added wait); null (`off`) runs each call alone.
+   */
+  readonly microBatchWindowMs: number | null;
   /** Loaded model versions kept per process. */
   readonly modelCacheSize: number;
   /** An alias resolved longer ago than this is checked again (events usually update it first). */
@@ -169,7 +172,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxPredictElements: e.ARENA_PREDICT_MAX_ELEMENTS,
       cacheTtlMs: e.ARENA_INFERENCE_CACHE_TTL_MS,
       cacheEntries: e.ARENA_INFERENCE_CACHE_ENTRIES,
-      microBatchWindowMs: e.ARENA_MICROBATCH_WINDOW_MS,
+      microBatchWindowMs: e.ARENA_MICROBATCH_WINDOW_MS === 'off' ? null : e.ARENA_MICROBATCH_WINDOW_MS,
       modelCacheSize: e.ARENA_MODEL_CACHE_SIZE,
       aliasRefreshMs: e.ARENA_ALIAS_REFRESH_MS,
       uploadLimitBytes: e.ARENA_MODEL_UPLOAD_LIMIT_BYTES,

@@ -4,9 +4,12 @@ export const INFERENCE_KINDS = ['CLASSIFY', 'PREDICT'] as const;
 export type InferenceKind = (typeof INFERENCE_KINDS)[number];
 
 /**
- * One audited inference: who asked which model version about which input (its digest, never the
- * text), what came out, how long it took. Append-only and written in batches by the audit writer.
- * Model and version are plain columns, not foreign keys: the log outlives deleted versions.
+ * One audited call: who asked which model version about which input (its digest, never the
+ * text), what came out, how long it took. A `classify` of many texts is one entry whose output
+ * holds every text's label and scores: an entry per text cost more CPU than the classification
+ * itself on the embedded database (see docs/decisions.md). Append-only, written in batches by the
+ * audit writer. Model and version are plain columns, not foreign keys: the log outlives deleted
+ * versions.
  */
 @Entity({ tableName: 'inference_log' })
 @Index({ properties: ['modelName', 'id'] })
@@ -39,19 +42,26 @@ export class InferenceLog {
   @Property({ type: 'integer' })
   version!: number;
 
-  /** SHA-256 of the input (the text's UTF-8, or the tensors' JSON), hex. */
+  /**
+   * SHA-256, hex: of the text's UTF-8 for one text; of the texts' digests joined by newlines for
+   * several; of the input tensors' JSON for `predict`.
+   */
   @Property({ type: 'string', length: 64 })
   inputDigest!: string;
 
-  /** Characters of text, or tensor elements. */
+  /** Texts in the call (1 for `predict`). */
+  @Property({ type: 'integer' })
+  inputCount: Opt<number> = 1;
+
+  /** Characters of all texts, or tensor elements. */
   @Property({ type: 'integer' })
   inputLength!: number;
 
-  /** The winning label; null for `predict`. */
+  /** The winning label of a one-text `classify`; null otherwise. */
   @Property({ type: 'string', length: 64, nullable: true })
   label: string | null = null;
 
-  /** Scores per label for `classify`; output names and shapes for `predict`. */
+  /** `{ labels, predictions, scores }` for `classify`; output names and shapes for `predict`. */
   @Property({ type: 'json' })
   output!: Record<string, unknown>;
 
@@ -59,7 +69,7 @@ export class InferenceLog {
   @Property({ type: 'double' })
   latencyMs!: number;
 
-  /** Answered from the result cache. */
-  @Property({ type: 'boolean' })
-  cached: Opt<boolean> = false;
+  /** Texts answered from the result cache. */
+  @Property({ type: 'integer' })
+  cachedCount: Opt<number> = 0;
 }

@@ -92,7 +92,7 @@ export class PredictResult extends Served {
   outputs!: Tensor[];
 }
 
-@ObjectType({ description: 'One audited inference (for classify, one per text).' })
+@ObjectType({ description: 'One audited call: a classify of one or many texts, or a predict.' })
 export class InferenceLogEntry {
   @Field(() => ID)
   id!: string;
@@ -118,23 +118,31 @@ export class InferenceLogEntry {
   @Field(() => Int)
   version!: number;
 
-  @Field(() => String, { description: 'SHA-256 of the input, hex: the text itself is not kept.' })
+  @Field(() => String, {
+    description:
+      'SHA-256, hex (texts are not kept): of the text’s UTF-8 for one text; of the texts’ digests joined by "\\n" for several; of the input tensors’ JSON for predict.',
+  })
   inputDigest!: string;
 
-  @Field(() => Int, { description: 'Characters of text, or tensor elements.' })
+  @Field(() => Int, { description: 'Texts in the call (1 for predict).' })
+  inputCount!: number;
+
+  @Field(() => Int, { description: 'Characters of all texts, or tensor elements.' })
   inputLength!: number;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: 'The label of a one-text classify; null otherwise.' })
   label!: string | null;
 
-  @Field(() => GraphQLJSONObject, { description: 'Scores per label (classify), or output names and shapes (predict).' })
+  @Field(() => GraphQLJSONObject, {
+    description: 'classify: { labels, predictions (a label per text), scores (a row per text, in label order) }; predict: output names, types and shapes.',
+  })
   output!: Record<string, unknown>;
 
   @Field(() => Float)
   latencyMs!: number;
 
-  @Field(() => Boolean)
-  cached!: boolean;
+  @Field(() => Int, { description: 'Texts answered from the result cache.' })
+  cachedCount!: number;
 }
 
 @ObjectType()

@@ -140,25 +140,33 @@ describe('classify', () => {
     }
   });
 
-  it('audits every classification and lists the log newest first, filtered by model, version and time', async () => {
+  it('audits every call and lists the log newest first, filtered by model, version and time', async () => {
     const since = new Date();
-    await t.client.request(ClassifyDocument, { model: 'defender', version: 2, texts: ['audit me', 'and me'] });
+    const digest = (s: string) => createHash('sha256').update(s).digest('hex');
+    const { classify } = await t.client.request(ClassifyDocument, { model: 'defender', version: 2, texts: ['audit me', 'and me'] });
+    await t.client.request(ClassifyDocument, { model: 'defender', version: 2, texts: ['just me'] });
     await t.app.runtime.services.inference.flushAudit();
     const page = (await t.client.request(InferenceLogsDocument, { filter: { model: 'defender', version: 2, since: since.toISOString() }, first: 10 }))
       .inferenceLogs;
     expect(page.totalCount).toBe(2);
-    expect(page.nodes.map((n) => n.inputDigest)).toEqual(
-      ['and me', 'audit me'].map((s) => createHash('sha256').update(s).digest('hex')), // newest first: the later text has the higher id
-    );
-    expect(page.nodes[0]).toMatchObject({ kind: 'CLASSIFY', model: 'defender', version: 2, inputLength: 6, cached: false });
-    expect(page.nodes[0]!.output).toHaveProperty('scores.spam');
-    expect(page.nodes[0]!.label).toMatch(/^(ham|spam)$/);
-    expect(page.nodes[0]!.latencyMs).toBeGreaterThan(0);
+    const [single, pair] = page.nodes; // newest first
+    expect(single).toMatchObject({ kind: 'CLASSIFY', model: 'defender', version: 2, inputDigest: digest('just me'), inputCount: 1, inputLength: 7, cachedCount: 0 });
+    expect(single!.label).toMatch(/^(ham|spam)$/);
+    expect(pair).toMatchObject({ inputCount: 2, inputLength: 14, label: null, inputDigest: digest(`${digest('audit me')}\n${digest('and me')}`) });
+    expect(pair!.output).toEqual({
+      labels: ['ham', 'spam'],
+      predictions: classify.results.map((r) => r.label),
+      scores: classify.results.map((r) => r.scores.map((s) => expect.closeTo(s.score, 6))),
+    });
+    expect(pair!.latencyMs).toBeGreaterThan(0);
 
     const all = (await t.client.request(InferenceLogsDocument, { filter: { model: 'defender' }, first: 3 })).inferenceLogs;
-    expect(all.totalCount).toBeGreaterThanOrEqual(TEXTS.length * 2 + 4);
+    expect(all.totalCount).toBeGreaterThanOrEqual(6);
     const next = (await t.client.request(InferenceLogsDocument, { filter: { model: 'defender' }, first: 3, after: all.pageInfo.endCursor })).inferenceLogs;
     expect(Number(next.nodes[0]!.id)).toBeLessThan(Number(all.nodes.at(-1)!.id));
+    // The cached call of the first test is on record as such.
+    const cachedCall = (await t.client.request(InferenceLogsDocument, { filter: { model: 'defender', version: 1 }, first: 100 })).inferenceLogs.nodes;
+    expect(cachedCall.some((n) => n.cachedCount === TEXTS.length && n.inputCount === TEXTS.length)).toBe(true);
     const future = (await t.client.request(InferenceLogsDocument, { filter: { since: new Date(Date.now() + 60_000).toISOString() } })).inferenceLogs;
     expect(future.totalCount).toBe(0);
     const bad = await graphQLFailure(t.client.request(InferenceLogsDocument, { filter: { version: 1 } }));

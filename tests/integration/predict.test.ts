@@ -60,7 +60,7 @@ describe('predict: models fed raw tensors', () => {
     await t.app.runtime.services.inference.flushAudit();
     const logs = (await t.client.request(InferenceLogsDocument, { filter: { model: 'forecaster', version: 1 }, first: 100 })).inferenceLogs;
     // Oldest last: the first call, on two rows.
-    expect(logs.nodes.at(-1)).toMatchObject({ kind: 'PREDICT', inputLength: 6, label: null, output: { outputs: [{ name: 'y', dims: [2, 2] }] } });
+    expect(logs.nodes.at(-1)).toMatchObject({ kind: 'PREDICT', inputCount: 1, inputLength: 6, label: null, output: { outputs: [{ name: 'y', dims: [2, 2] }] } });
   });
 
   it('names every problem with the inputs, and runs nothing', async () => {

@@ -13,23 +13,26 @@ const entry = (n: number): AuditEntry => ({
   modelVersionId: '00000000-0000-0000-0000-000000000001',
   version: 1,
   inputDigest: String(n).padStart(64, '0'),
+  inputCount: 1,
   inputLength: n,
   label: 'spam',
   output: {},
   latencyMs: 1,
-  cached: false,
+  cachedCount: 0,
   createdAt: new Date(0),
 });
 
-/** The writer's only use of the database: forked EntityManagers' insertMany. (The real table is tested in tests/integration.) */
+/** The writer's only use of the database: one statement per batch, its rows as one JSON parameter. (The real table is tested in tests/integration.) */
 function fakeDb(fail: () => boolean) {
   const batches: number[][] = [];
   const db = {
     fork: () => ({
-      insertMany: async (_entity: unknown, rows: AuditEntry[]) => {
-        if (fail()) throw new Error('database unreachable');
-        batches.push(rows.map((r) => r.inputLength));
-      },
+      getConnection: () => ({
+        execute: async (_sql: string, [json]: [string]) => {
+          if (fail()) throw new Error('database unreachable');
+          batches.push((JSON.parse(json) as { input_length: number }[]).map((r) => r.input_length));
+        },
+      }),
     }),
   } as unknown as Database;
   return { db, batches };

@@ -38,6 +38,9 @@ describe('loadConfig', () => {
     const config = loadConfig({ ARENA_CLASSIFY_MAX_TEXTS: '10', ARENA_MICROBATCH_WINDOW_MS: '0', ARENA_INFERENCE_CACHE_TTL_MS: '0' });
     expect(config.inference).toMatchObject({ maxTexts: 10, microBatchWindowMs: 0, cacheTtlMs: 0, jobMaxTexts: 100_000, modelCacheSize: 4 });
     expect(Object.isFrozen(config.inference)).toBe(true);
+    expect(loadConfig({ ARENA_MICROBATCH_WINDOW_MS: 'off' }).inference.microBatchWindowMs).toBeNull();
+    expect(loadConfig({}).inference.microBatchWindowMs).toBe(0);
+    expect(() => loadConfig({ ARENA_MICROBATCH_WINDOW_MS: 'soon' })).toThrow(/ARENA_MICROBATCH_WINDOW_MS/);
     expect(() => loadConfig({ ARENA_MODEL_INSPECT_MEMORY_BYTES: '1000000' })).toThrow(/ARENA_MODEL_INSPECT_MEMORY_BYTES="1000000": must be at least 268435456/);
   });
 

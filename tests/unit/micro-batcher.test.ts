@@ -24,12 +24,24 @@ describe('MicroBatcher', () => {
     expect(runs).toEqual([[1, 2, 3, 4], [5, 6, 7, 8, 9]]);
   });
 
-  it('runs every call alone with a zero window', async () => {
+  it('with a zero window, gathers the calls of one event-loop turn without waiting for a timer', async () => {
     const runs: number[][] = [];
     const batcher = new MicroBatcher(async (items: number[]) => {
       runs.push(items);
       return items;
     }, 0, 100);
+    await Promise.all([batcher.submit([1]), batcher.submit([2])]);
+    await new Promise((r) => setTimeout(r, 5)); // a later turn
+    await batcher.submit([3]);
+    expect(runs).toEqual([[1, 2], [3]]);
+  });
+
+  it('runs every call alone when batching is off', async () => {
+    const runs: number[][] = [];
+    const batcher = new MicroBatcher(async (items: number[]) => {
+      runs.push(items);
+      return items;
+    }, null, 100);
     await Promise.all([batcher.submit([1]), batcher.submit([2])]);
     expect(runs).toEqual([[1], [2]]);
   });

@@ -19,7 +19,7 @@ import { OnnxSession } from '../../inference/onnx-session.js';
 import type { ResultCache } from '../../inference/result-cache.js';
 import type { ServiceDeps } from '../context.js';
 import type { AliasChangedEvent, RegistryService, ResolvedVersion, VersionRef } from '../registry.service.js';
-import type { AuditEntry, AuditWriter } from './audit-writer.js';
+import type { AuditWriter } from './audit-writer.js';
 
 /** Who is asking, for the audit log. */
 export interface Caller {
@@ -112,26 +112,24 @@ export class InferenceService {
 
     const results = rows.map((p, i) => ({ ...toClassification(p!, meta.labels), cached: fromCache[i] !== undefined }));
     const latencyMs = performance.now() - started;
-    const createdAt = this.deps.now();
-    this.audit.record(
-      results.map(
-        (r, i): AuditEntry => ({
-          kind: 'CLASSIFY',
-          principal: caller.principal,
-          requestId: caller.requestId,
-          modelName: meta.modelName,
-          modelVersionId: meta.id,
-          version: meta.version,
-          inputDigest: digests[i]!,
-          inputLength: texts[i]!.length,
-          label: r.label,
-          output: { scores: Object.fromEntries(r.scores.map((s) => [s.label, s.score])) },
-          latencyMs,
-          cached: r.cached,
-          createdAt,
-        }),
-      ),
-    );
+    this.audit.record([
+      {
+        kind: 'CLASSIFY',
+        principal: caller.principal,
+        requestId: caller.requestId,
+        modelName: meta.modelName,
+        modelVersionId: meta.id,
+        version: meta.version,
+        inputDigest: digests.length === 1 ? digests[0]! : sha256(digests.join('\n')),
+        inputCount: texts.length,
+        inputLength: texts.reduce((n, t) => n + t.length, 0),
+        label: results.length === 1 ? results[0]!.label : null,
+        output: { labels: meta.labels, predictions: results.map((r) => r.label), scores: rows.map((p) => Array.from(p!)) },
+        latencyMs,
+        cachedCount: texts.length - misses.length,
+        createdAt: this.deps.now(),
+      },
+    ]);
     return { ...served(meta), results, latencyMs };
   }
 
@@ -166,11 +164,12 @@ export class InferenceService {
         modelVersionId: meta.id,
         version: meta.version,
         inputDigest: sha256(JSON.stringify(inputs)),
+        inputCount: 1,
         inputLength: parsed.reduce((n, t) => n + t.data.length, 0),
         label: null,
         output: { outputs: json.map((o) => ({ name: o.name, type: o.type, dims: o.dims })) },
         latencyMs,
-        cached: false,
+        cachedCount: 0,
         createdAt: this.deps.now(),
       },
     ]);
@@ -214,11 +213,12 @@ export class InferenceService {
       modelVersionId: r.modelVersionId,
       version: r.version,
       inputDigest: r.inputDigest,
+      inputCount: r.inputCount,
       inputLength: r.inputLength,
       label: r.label,
       output: r.output,
       latencyMs: r.latencyMs,
-      cached: r.cached,
+      cachedCount: r.cachedCount,
     }));
     const edges = nodes.map((node) => ({ cursor: Buffer.from(`log|${node.id}`).toString('base64url'), node }));
     const connection = {
