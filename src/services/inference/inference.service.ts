@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
 import { InferenceLog } from '../../entities/index.js';
 import {
@@ -58,7 +58,8 @@ interface Pointer {
   checkedAt: number;
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** One-shot hashing: ~3× faster than createHash() for short texts (Node ≥ 20.12). */
+const sha256 = (s: string) => hash('sha256', s, 'hex');
 
 /** Largest batch one micro-batched onnxruntime run takes. */
 const MAX_MICRO_BATCH = 1024;
