@@ -3,18 +3,30 @@
  * prints a table per benchmark; figures also go to .bench/results.json. Exits 1 only when a
  * server fails to start or answers wrongly; missed targets are information, not failures.
  *
- * Environment: BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (10), BENCH_ROUNDS (2),
+ * Environment: BENCH_ONLY (every benchmark; or comma-separated ids), BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (10), BENCH_ROUNDS (2),
  * BENCH_LOG_LEVEL (info, the full stack's LOG_LEVEL); DATABASE_URL / REDIS_URL switch the full
- * stack to scaled mode.
+ * stack to scaled mode (the inference servers then share that database and ARENA_REDIS_PREFIX:
+ * give the run a scratch database and a prefix of its own). BENCH_FASTTEXT_DIR (/tmp/ft): where
+ * the inference-emails benchmark looks for node_modules/fasttext to compare with fastText's own
+ * predict (`cd /tmp/ft && npm install --no-save fasttext`; never a dependency here); skipped, and
+ * said so, when it is not there.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { readOptions } from './lib/options.js';
 import type { BenchmarkReport, Ratio } from './lib/report.js';
 import { formatTable } from './lib/table.js';
+import { inferenceBenchmarks } from './inference.js';
 import { trivialQuery } from './trivial-query.js';
 
-const BENCHMARKS = [trivialQuery];
+const ALL = [trivialQuery, ...inferenceBenchmarks];
+/** BENCH_ONLY=id,id runs a subset (ids as printed: trivial-query, inference-latency, …). */
+const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()).filter(Boolean);
+const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.id)) : ALL;
+if (only && BENCHMARKS.length !== only.length) {
+  console.error(`BENCH_ONLY: unknown id among ${only.join(', ')}; known: ${ALL.map((b) => b.id).join(', ')}`);
+  process.exit(2);
+}
 /** Server start-up (PGlite, migrations) and shutdown on top of the planned load phases. */
 const OVERHEAD_S = 60;
 const RESULTS = new URL('../.bench/results.json', import.meta.url);

@@ -12,7 +12,12 @@ const { startApp } = await load<typeof import('../../src/app.js')>('app.js');
 const dataDir = process.env.BENCH_DATA_DIR;
 if (!dataDir) throw new Error('BENCH_DATA_DIR must name a fresh directory for the embedded database.');
 
-/** The real platform, API and worker in one process, as `arena start` runs it. */
+/**
+ * The real platform, API and worker in one process, as `arena start` runs it. BENCH_WORKER_QUEUES
+ * (ping) and BENCH_WORKER_CONCURRENCY (4) pick what its worker consumes.
+ */
+const queues = (process.env.BENCH_WORKER_QUEUES ?? 'ping').split(',') as ('ping' | 'inference')[];
+const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4);
 await serveChild(async () => {
   const config = loadConfig({
     ...process.env,
@@ -25,12 +30,12 @@ await serveChild(async () => {
   // log line is still serialised and written, only nobody reads it. pino accepts it as a stream.
   const sink = pino.destination({ dest: '/dev/null', sync: false }) as unknown as NodeJS.WritableStream;
   const log = createLogger(config, sink);
-  const app = await startApp(config, log, { api: true, worker: { queues: ['ping'], concurrency: 4 } });
+  const app = await startApp(config, log, { api: true, worker: { queues, concurrency } });
   if (!app.api) throw new Error('startApp returned no API server.');
   const { db, queue } = app.runtime;
   return {
     url: `${app.api.url}/graphql`,
-    info: `${modeOf(config)} (database ${db.kind}, queue ${queue.kind}), LOG_LEVEL=${config.logLevel}, NODE_ENV=${config.nodeEnv}`,
+    info: `${modeOf(config)} (database ${db.kind}, queue ${queue.kind})${queues.includes('inference') ? `, ${concurrency} inference worker(s)` : ''}, LOG_LEVEL=${config.logLevel}, NODE_ENV=${config.nodeEnv}`,
     close: () => app.close(),
   };
 });
