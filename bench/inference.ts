@@ -4,7 +4,7 @@ import * as ort from 'onnxruntime-node';
 import type { ServerProcess } from './lib/child.js';
 import { checkOnce, checkVaried, fire, fireVaried, type LoadRequest, type LoadResult, type VariedRequest } from './lib/load.js';
 import type { BenchOptions } from './lib/options.js';
-import type { Benchmark, Ratio, Sample, TargetFigures } from './lib/report.js';
+import { sampleOf, type Benchmark, type Ratio, type Sample, type TargetFigures } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { EXPECTED_BODY, QUERY } from './servers/expected.js';
 import { awaitJob, bulkBody, classifyAnswered, classifyBody, clientFor, submitJob } from './inference/client.js';
@@ -102,17 +102,8 @@ function serverPhase(target: string, textsPerRequest: number, server: ServerProc
       await load(options.warmupS);
       const cpuBefore = await server.cpuMicros();
       const result = await load(options.durationS);
-      const cpuMicros = (await server.cpuMicros()) - cpuBefore;
-      const busyAfterS = await settle(server);
-      return {
-        round,
-        rps: result.rps,
-        p50Ms: result.p50Ms,
-        p99Ms: result.p99Ms,
-        cpuPercent: (100 * cpuMicros) / (result.seconds * 1e6),
-        cpuMicrosPerRequest: cpuMicros / result.requests,
-        busyAfterS,
-      };
+      const sample = sampleOf(round, result, (await server.cpuMicros()) - cpuBefore);
+      return { ...sample, busyAfterS: await settle(server) };
     },
   };
 }

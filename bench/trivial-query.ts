@@ -1,7 +1,7 @@
 import { startServer, type ServerProcess } from './lib/child.js';
 import { checkOnce, fire, type LoadRequest } from './lib/load.js';
 import type { BenchOptions } from './lib/options.js';
-import type { Benchmark, Sample, TargetFigures } from './lib/report.js';
+import { sampleOf, type Benchmark, type Sample, type TargetFigures } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { tempDir } from './lib/temp-dir.js';
 import { EXPECTED_BODY, QUERY } from './servers/expected.js';
@@ -65,15 +65,7 @@ async function measure(server: ServerProcess, request: LoadRequest, options: Ben
   await fire(request, options.warmupS, options.connections);
   const cpuBefore = await server.cpuMicros();
   const result = await fire(request, options.durationS, options.connections);
-  const cpuMicros = (await server.cpuMicros()) - cpuBefore;
-  return {
-    round,
-    rps: result.rps,
-    p50Ms: result.p50Ms,
-    p99Ms: result.p99Ms,
-    cpuPercent: (100 * cpuMicros) / (result.seconds * 1e6),
-    cpuMicrosPerRequest: cpuMicros / result.requests,
-  };
+  return sampleOf(round, result, (await server.cpuMicros()) - cpuBefore);
 }
 
 function summarise(server: ServerProcess, samples: readonly Sample[]): TargetFigures {

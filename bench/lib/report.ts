@@ -1,3 +1,4 @@
+import type { LoadResult } from './load.js';
 import type { BenchOptions } from './options.js';
 
 /** One measurement of one target. */
@@ -9,6 +10,18 @@ export interface Sample {
   /** Server CPU time over wall time: near 100 means the server, not the load generator, was the limit. */
   readonly cpuPercent: number;
   readonly cpuMicrosPerRequest: number;
+}
+
+/** A load run's figures with the server CPU it cost. */
+export function sampleOf(round: number, result: LoadResult, serverCpuMicros: number): Sample {
+  return {
+    round,
+    rps: result.rps,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    cpuPercent: (100 * serverCpuMicros) / (result.seconds * 1e6),
+    cpuMicrosPerRequest: serverCpuMicros / result.requests,
+  };
 }
 
 /** Medians over the rounds, each figure taken separately. */
