@@ -10,7 +10,10 @@ export function createRedis(url: string, role: RedisRole): Redis {
   const options: RedisOptions = {
     connectionName: `arena-${role}`,
     maxRetriesPerRequest: role === 'producer' || role === 'publisher' ? 2 : null,
-    enableReadyCheck: true,
+    // ioredis 5.8.2+ can send its ready check (INFO) after a SUBSCRIBE queued during connect,
+    // which Redis refuses on a subscribed connection (ioredis #2037, fixed in 6). A subscriber
+    // sends nothing else, so it needs no ready check.
+    enableReadyCheck: role !== 'subscriber',
     lazyConnect: false,
   };
   return new Redis(url, options);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { createRedis } from '../../src/redis.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createInProcessEventBus, createRedisEventBus, type EventBus } from '../../src/pubsub/index.js';
 
@@ -9,7 +9,7 @@ const opened: EventBus[] = [];
 if (redisUrl) {
   buses.push([
     'redis',
-    () => createRedisEventBus(new Redis(redisUrl), new Redis(redisUrl), `arena-test-bus-${randomBytes(4).toString('hex')}`),
+    () => createRedisEventBus(createRedis(redisUrl, 'publisher'), createRedis(redisUrl, 'subscriber'), `arena-test-bus-${randomBytes(4).toString('hex')}`),
   ]);
 }
 
