@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { ServerProcess } from './lib/child.js';
 import { checkOnce, checkVaried, fire, fireVaried, type LoadRequest, type LoadResult, type VariedRequest } from './lib/load.js';
@@ -45,8 +46,11 @@ const PREP_S = 10;
 /** Distinct request bodies cycled through by the batch loads (the cache is off, so repeats are real work). */
 const BODY_POOL = 32;
 
-/** Where the optional `fasttext` npm package may be installed (never a dependency of this repository). */
-const FASTTEXT_DIR = path.resolve(process.env.BENCH_FASTTEXT_DIR || '/tmp/ft');
+/**
+ * Where the optional `fasttext` npm package may be installed (never a dependency of this
+ * repository): BENCH_FASTTEXT_DIR, or .bench/fasttext (ignored by git).
+ */
+const FASTTEXT_DIR = path.resolve(process.env.BENCH_FASTTEXT_DIR || fileURLToPath(new URL('../.bench/fasttext', import.meta.url)));
 
 /** A row of a report: TargetFigures plus the texts each request carried and what that makes per second. */
 interface InferenceFigures extends TargetFigures {

@@ -6,9 +6,9 @@
  * Environment: BENCH_ONLY (every benchmark; or comma-separated ids), BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (10), BENCH_ROUNDS (2),
  * BENCH_LOG_LEVEL (info, the full stack's LOG_LEVEL); DATABASE_URL / REDIS_URL switch the full
  * stack to scaled mode (the inference servers then share that database and ARENA_REDIS_PREFIX:
- * give the run a scratch database and a prefix of its own). BENCH_FASTTEXT_DIR (/tmp/ft): where
+ * give the run a scratch database and a prefix of its own). BENCH_FASTTEXT_DIR (.bench/fasttext): where
  * the inference-emails benchmark looks for node_modules/fasttext to compare with fastText's own
- * predict (`cd /tmp/ft && npm install --no-save fasttext`; never a dependency here); skipped, and
+ * predict (`mkdir -p .bench/fasttext && cd .bench/fasttext && npm install --no-save fasttext`; never a dependency here); skipped, and
  * said so, when it is not there.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
