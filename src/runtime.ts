@@ -67,6 +67,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     }
     const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const services = createServices({ config, db, queue, events, log, resultCache, workerId, now: () => new Date() });
+    await services.start();
     let closing: Promise<void> | undefined;
     return {
       config,

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { FsArtifactStore } from '../storage/artifact-store.js';
+import { sweepSpool } from '../storage/spool.js';
 import type { ServiceDeps } from './context.js';
 import { AuditWriter } from './inference/audit-writer.js';
 import { InferenceJobService } from './inference/inference-job.service.js';
@@ -31,9 +32,14 @@ export interface Services {
   readonly registry: RegistryService;
   readonly inference: InferenceService;
   readonly inferenceJobs: InferenceJobService;
+  /** Housekeeping at start-up: removes upload spool files a crashed process left behind. */
+  start(): Promise<void>;
   /** Stops background work (alias watches) and writes what is buffered (the audit log). */
   close(): Promise<void>;
 }
+
+/** An upload spooling for longer than this is abandoned (the inspection timeout is 60 s by default). */
+const SPOOL_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 
 export function createServices(deps: ServiceDeps): Services {
   const ping = new PingService(deps);
@@ -48,6 +54,10 @@ export function createServices(deps: ServiceDeps): Services {
     registry,
     inference,
     inferenceJobs,
+    start: async () => {
+      const removed = await sweepSpool(path.join(deps.config.dataDir, 'tmp'), SPOOL_MAX_AGE_MS);
+      if (removed > 0) deps.log.info({ removed }, 'removed upload files left by an interrupted upload');
+    },
     close: () => inference.close(),
   };
 }

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -47,4 +47,24 @@ export async function spoolToFile(source: Readable, dir: string, limitBytes: num
   }
   const remove = () => rm(file, { force: true });
   return { path: file, sha256: hash.digest('hex'), sizeBytes: size, remove };
+}
+
+/**
+ * Deletes spool files older than `olderThanMs`: what a process killed mid-upload left behind.
+ * Younger files may belong to an upload in progress in another process sharing the directory.
+ * Returns how many were removed.
+ */
+export async function sweepSpool(dir: string, olderThanMs: number, now = Date.now()): Promise<number> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let removed = 0;
+  for (const name of names) {
+    if (!/^upload-.*\.part$/.test(name)) continue;
+    const file = path.join(dir, name);
+    const info = await stat(file).catch(() => undefined);
+    if (info && now - info.mtimeMs > olderThanMs) {
+      await rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }
