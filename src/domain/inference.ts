@@ -39,16 +39,18 @@ export interface Classification {
   readonly scores: LabelScore[];
 }
 
+/** Position of the largest value (the first one on a tie). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i]! > values[best]!) best = i;
+  return best;
+}
+
 export function toClassification(probabilities: ArrayLike<number>, labels: readonly string[]): Classification {
   if (probabilities.length !== labels.length) {
     throw new Error(`the model gave ${probabilities.length} scores for ${labels.length} labels`);
   }
-  let best = 0;
-  const scores: LabelScore[] = new Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    const score = probabilities[i]!;
-    scores[i] = { label: labels[i]!, score };
-    if (score > probabilities[best]!) best = i;
-  }
+  const best = argmax(probabilities);
+  const scores: LabelScore[] = Array.from(labels, (label, i) => ({ label, score: probabilities[i]! }));
   return { label: labels[best]!, score: probabilities[best]!, scores };
 }

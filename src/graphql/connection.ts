@@ -72,26 +72,60 @@ export function decodeCursor(cursor: string | null | undefined): { createdAt: Da
   return { createdAt: date, id };
 }
 
-/** Opaque cursors over a unique name, for connections ordered by name. */
-export function encodeNameCursor(name: string): string {
-  return Buffer.from(`name|${name}`).toString('base64url');
+const notOurCursor = () => badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
+
+/** Opaque cursors over one unique sort key of a kind (`name`, `log`, `result`…). */
+export function encodeKeyCursor(kind: string, key: string | number): string {
+  return Buffer.from(`${kind}|${key}`).toString('base64url');
 }
 
-export function decodeNameCursor(cursor: string | null | undefined): string | undefined {
+export function decodeKeyCursor(kind: string, cursor: string | null | undefined): string | undefined {
   if (cursor == null) return undefined;
-  const [kind, name, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (kind !== 'name' || !name || extra !== undefined) {
-    throw badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
-  }
-  return name;
+  const [k, key, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (k !== kind || !key || extra !== undefined) throw notOurCursor();
+  return key;
 }
 
+/** A key cursor whose key is a non-negative integer (an id, a position). */
+export function decodeIntCursor(kind: string, cursor: string | null | undefined): number | undefined {
+  const key = decodeKeyCursor(kind, cursor);
+  if (key === undefined) return undefined;
+  const n = Number(key);
+  if (!Number.isSafeInteger(n) || n < 0) throw notOurCursor();
+  return n;
+}
+
+/** Cursors over a unique name, for connections ordered by name. */
+export const encodeNameCursor = (name: string) => encodeKeyCursor('name', name);
+export const decodeNameCursor = (cursor: string | null | undefined) => decodeKeyCursor('name', cursor);
+
+/**
+ * A Relay connection of one page. `totalCount` may be a thunk: it is then counted only when a
+ * client selects the field (counting a large table costs more than the page).
+ */
 export function toConnection<T extends { id: string; createdAt: string }>(
   nodes: T[],
   hasMore: boolean,
-  totalCount: number,
-  cursorOf: (node: T) => string = (node) => encodeCursor(node.createdAt, node.id),
+  totalCount: number | (() => Promise<number>),
+  cursorOf?: (node: T) => string,
+): ConnectionShape<T>;
+export function toConnection<T>(nodes: T[], hasMore: boolean, totalCount: number | (() => Promise<number>), cursorOf: (node: T) => string): ConnectionShape<T>;
+export function toConnection<T>(
+  nodes: T[],
+  hasMore: boolean,
+  totalCount: number | (() => Promise<number>),
+  cursorOf: (node: T) => string = (node) => {
+    const n = node as { id: string; createdAt: string };
+    return encodeCursor(n.createdAt, n.id);
+  },
 ): ConnectionShape<T> {
   const edges = nodes.map((node) => ({ cursor: cursorOf(node), node }));
-  return { edges, nodes, totalCount, pageInfo: { hasNextPage: hasMore, endCursor: edges.at(-1)?.cursor ?? null } };
+  const pageInfo = { hasNextPage: hasMore, endCursor: edges.at(-1)?.cursor ?? null };
+  if (typeof totalCount === 'number') return { edges, nodes, totalCount, pageInfo };
+  let counted: Promise<number> | undefined;
+  // graphql-js and graphql-jit await a promise a field resolves to.
+  return Object.defineProperty({ edges, nodes, pageInfo }, 'totalCount', {
+    enumerable: true,
+    get: () => (counted ??= totalCount()),
+  }) as ConnectionShape<T>;
 }

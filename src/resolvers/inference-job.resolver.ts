@@ -1,7 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { pageSize, toConnection } from '../graphql/connection.js';
+import { decodeIntCursor, encodeKeyCursor, pageSize, toConnection } from '../graphql/connection.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import { badInput } from '../errors.js';
 import type { InferenceJobView, InferenceStatsView } from '../services/index.js';
 import { InferenceJob, InferenceResultConnection, InferenceStats, SubmitInferenceJobInput, SubmitInferenceJobPayload } from './inference-job.types.js';
 
@@ -15,18 +14,6 @@ class ResultsArgs {
 
   @Field(() => String, { nullable: true, description: 'Only texts answered with this label.' })
   label?: string | null;
-}
-
-const resultCursor = (index: number) => Buffer.from(`result|${index}`).toString('base64url');
-
-function decodeResultCursor(cursor: string | null | undefined): number | undefined {
-  if (cursor == null) return undefined;
-  const [kind, index, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const n = Number(index);
-  if (kind !== 'result' || extra !== undefined || !Number.isSafeInteger(n) || n < 0) {
-    throw badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
-  }
-  return n;
 }
 
 @Resolver(() => InferenceJob)
@@ -43,13 +30,8 @@ export class InferenceJobResolver {
 
   @FieldResolver(() => InferenceResultConnection, { description: 'Answers in input order.' })
   async results(@Root() job: InferenceJobView, @Args(() => ResultsArgs) args: ResultsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceResultConnection> {
-    const page = await ctx.services.inferenceJobs.results(ctx.em, job.id, pageSize(args.first), decodeResultCursor(args.after), args.label);
-    return toConnection(
-      page.nodes.map((n) => ({ ...n, id: String(n.index), createdAt: '' })),
-      page.hasMore,
-      await page.totalCount(),
-      (n) => resultCursor(n.index),
-    ) as unknown as InferenceResultConnection;
+    const page = await ctx.services.inferenceJobs.results(ctx.em, job.id, pageSize(args.first), decodeIntCursor('result', args.after), args.label);
+    return toConnection(page.nodes, page.hasMore, page.totalCount, (n) => encodeKeyCursor('result', n.index)) as unknown as InferenceResultConnection;
   }
 
   @Mutation(() => SubmitInferenceJobPayload, { description: 'Queues a bulk classification; watch it with `inferenceJobUpdated`.' })

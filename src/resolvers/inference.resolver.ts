@@ -1,5 +1,5 @@
 import { Arg, Args, ArgsType, Ctx, Field, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { pageSize } from '../graphql/connection.js';
+import { decodeIntCursor, encodeKeyCursor, pageSize, toConnection } from '../graphql/connection.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import type { AliasChangedEvent, Caller, ClassifyResult as ClassifyView, PredictResult as PredictView } from '../services/index.js';
 import {
@@ -64,8 +64,9 @@ export class InferenceResolver {
   }
 
   @Query(() => InferenceLogConnection, { description: 'The inference audit log, newest first.' })
-  inferenceLogs(@Args(() => InferenceLogsArgs) args: InferenceLogsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceLogConnection> {
-    return ctx.services.inference.listLogs(ctx.em, args.filter ?? {}, pageSize(args.first), args.after ?? undefined) as Promise<InferenceLogConnection>;
+  async inferenceLogs(@Args(() => InferenceLogsArgs) args: InferenceLogsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceLogConnection> {
+    const page = await ctx.services.inference.listLogs(ctx.em, args.filter ?? {}, pageSize(args.first), decodeIntCursor('log', args.after));
+    return toConnection(page.nodes, page.hasMore, page.totalCount, (n) => encodeKeyCursor('log', n.id)) as unknown as InferenceLogConnection;
   }
 
   @Mutation(() => RegisterModelVersionPayload, {

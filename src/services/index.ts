@@ -8,6 +8,7 @@ import { InferenceService } from './inference/inference.service.js';
 import { PingService } from './ping.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { RegistryService } from './registry.service.js';
+import { uploadDir } from './uploads.js';
 
 export type { ServiceDeps } from './context.js';
 export type { InferenceJobView, InferenceResultView, InferenceStatsView, SubmitInferenceJob } from './inference/inference-job.service.js';
@@ -55,7 +56,7 @@ export function createServices(deps: ServiceDeps): Services {
     inference,
     inferenceJobs,
     start: async () => {
-      const removed = await sweepSpool(path.join(deps.config.dataDir, 'tmp'), SPOOL_MAX_AGE_MS);
+      const removed = await sweepSpool(uploadDir(deps.config), SPOOL_MAX_AGE_MS);
       if (removed > 0) deps.log.info({ removed }, 'removed upload files left by an interrupted upload');
     },
     close: () => inference.close(),

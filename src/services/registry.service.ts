@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
-import path from 'node:path';
 import pLimit from 'p-limit';
 import type { Readable } from 'node:stream';
 import {
@@ -22,8 +21,8 @@ import { Model, ModelAlias, ModelVersion, type VersionSource } from '../entities
 import { AppError, badInput } from '../errors.js';
 import { inspectOnnxFile, OnnxInspectionError, type OnnxInspection } from '../inference/onnx-inspector.js';
 import type { ArtifactStore, StoredArtifact } from '../storage/artifact-store.js';
-import { FileTooLargeError, spoolToFile, type SpooledFile } from '../storage/spool.js';
 import type { ServiceDeps } from './context.js';
+import { spoolUpload } from './uploads.js';
 
 export interface ModelVersionView {
   readonly id: string;
@@ -300,18 +299,7 @@ export class RegistryService {
       input.file.resume(); // drain it, so the request can finish
       throw error;
     }
-    let spooled: SpooledFile;
-    try {
-      spooled = await spoolToFile(input.file, path.join(this.deps.config.dataDir, 'tmp'), limits.uploadLimitBytes);
-    } catch (error) {
-      if (error instanceof FileTooLargeError || (error as { status?: number }).status === 413) {
-        throw badInput(`The file is larger than the upload limit of ${limits.uploadLimitBytes} bytes (ARENA_MODEL_UPLOAD_LIMIT_BYTES).`, {
-          field: 'file',
-          limitBytes: limits.uploadLimitBytes,
-        });
-      }
-      throw error;
-    }
+    const spooled = await spoolUpload(this.deps.config, input.file);
     try {
       let inspection;
       try {

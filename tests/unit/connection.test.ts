@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, pageSize, toConnection } from '../../src/graphql/connection.js';
+import { decodeCursor, decodeIntCursor, encodeCursor, encodeKeyCursor, pageSize, toConnection } from '../../src/graphql/connection.js';
 import { AppError } from '../../src/errors.js';
 
 describe('cursors', () => {
@@ -35,5 +35,25 @@ describe('cursors', () => {
     expect(c.edges.map((e) => e.node.id)).toEqual(['b', 'a']);
     expect(c.pageInfo).toEqual({ hasNextPage: true, endCursor: encodeCursor('2026-01-01T00:00:00.000Z', 'a') });
     expect(toConnection([], false, 0).pageInfo).toEqual({ hasNextPage: false, endCursor: null });
+  });
+
+  it('counts lazily when given a thunk: only when totalCount is read, and once', async () => {
+    let counts = 0;
+    const c = toConnection([{ index: 3 }], false, async () => ++counts * 10, (n) => encodeKeyCursor('result', n.index));
+    expect(counts).toBe(0);
+    expect(await c.totalCount).toBe(10);
+    expect(await c.totalCount).toBe(10);
+    expect(counts).toBe(1);
+    expect(decodeIntCursor('result', c.pageInfo.endCursor)).toBe(3);
+  });
+});
+
+describe('key cursors', () => {
+  it('round-trip integer keys of their own kind only', () => {
+    expect(decodeIntCursor('log', encodeKeyCursor('log', 42))).toBe(42);
+    expect(decodeIntCursor('log', undefined)).toBeUndefined();
+    for (const bad of [encodeKeyCursor('result', 42), encodeKeyCursor('log', -1), encodeKeyCursor('log', 'x'), encodeKeyCursor('log', 1.5), 'garbage']) {
+      expect(() => decodeIntCursor('log', bad), bad).toThrow(/not a cursor this API issued/);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkText, checkTexts, toClassification } from '../../src/domain/index.js';
+import { argmax, checkText, checkTexts, toClassification } from '../../src/domain/index.js';
 import { LruResultCache } from '../../src/inference/result-cache.js';
 
 describe('checkTexts', () => {
@@ -30,6 +30,11 @@ describe('toClassification', () => {
       ],
     });
     expect(toClassification([0.5, 0.5], ['x', 'y']).label).toBe('x');
+  });
+
+  it('argmax takes the first of equal maxima', () => {
+    expect(argmax([0.1, 0.7, 0.7, 0.2])).toBe(1);
+    expect(argmax(new Float32Array([0.9]))).toBe(0);
   });
 
   it('refuses a row that does not match the labels', () => {

@@ -1,15 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { checkText, type JobStatus } from '../../domain/index.js';
+import { argmax, checkText, type JobStatus } from '../../domain/index.js';
 import { InferenceJob, InferenceResult, type JobRowRepository } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
-import { FileTooLargeError, spoolToFile } from '../../storage/spool.js';
 import type { ServiceDeps } from '../context.js';
+import { spoolUpload } from '../uploads.js';
 import { runJob } from '../job-runner.js';
 import { dispatchJob, watchJob } from '../job-views.js';
 import type { VersionRef } from '../registry.service.js';
@@ -168,15 +167,7 @@ export class InferenceJobService {
     if (hasTexts) {
       texts = input.texts!;
     } else {
-      let spooled;
-      try {
-        spooled = await spoolToFile(input.file!, path.join(this.deps.config.dataDir, 'tmp'), limits.uploadLimitBytes);
-      } catch (error) {
-        if (error instanceof FileTooLargeError || (error as { status?: number }).status === 413) {
-          throw badInput(`The file is larger than the upload limit of ${limits.uploadLimitBytes} bytes.`, { field: 'file' });
-        }
-        throw error;
-      }
+      const spooled = await spoolUpload(this.deps.config, input.file!);
       try {
         texts = await readTextLines(spooled.path, limits.jobMaxTexts);
       } finally {
@@ -333,9 +324,7 @@ export class InferenceJobService {
         labels = scored.labels;
         valid.forEach((k, j) => {
           const p = scored.rows[j]!;
-          let best = 0;
-          for (let c = 1; c < p.length; c++) if (p[c]! > p[best]!) best = c;
-          results.push({ jobId: row.id, idx: start + k, label: labels[best] ?? null, scores: Array.from(p, float32), error: null });
+          results.push({ jobId: row.id, idx: start + k, label: labels[argmax(p)] ?? null, scores: Array.from(p, float32), error: null });
         });
       }
       await insertResults(this.deps, row.id, results);

@@ -187,8 +187,8 @@ export class InferenceService {
     return { labels: loaded.meta.labels, rows: await this.runText(loaded, texts) };
   }
 
-  /** The audit log, newest first, keyset-paginated on the entry id. totalCount is counted only when asked for. */
-  async listLogs(em: EntityManager, filter: LogFilter, first: number, after: string | undefined) {
+  /** The audit log, newest first, keyset-paginated on the entry id (`afterId`: the last id seen). */
+  async listLogs(em: EntityManager, filter: LogFilter, first: number, afterId: number | undefined) {
     const where: FilterQuery<InferenceLog> = {};
     if (filter.version !== undefined && filter.version !== null) {
       if (!filter.model) throw badInput('version filters need the model they belong to: pass model as well.', { field: 'version' });
@@ -198,7 +198,6 @@ export class InferenceService {
     if (filter.since || filter.until) {
       where.createdAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
     }
-    const afterId = decodeLogCursor(after);
     const rows = await em.find(
       InferenceLog,
       afterId === undefined ? where : { $and: [where, { id: { $lt: afterId } }] },
@@ -221,14 +220,7 @@ export class InferenceService {
       latencyMs: r.latencyMs,
       cachedCount: r.cachedCount,
     }));
-    const edges = nodes.map((node) => ({ cursor: Buffer.from(`log|${node.id}`).toString('base64url'), node }));
-    const connection = {
-      edges,
-      nodes,
-      pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null },
-    };
-    let counted: Promise<number> | undefined;
-    return Object.defineProperty(connection, 'totalCount', { enumerable: true, get: () => (counted ??= em.fork().count(InferenceLog, where)) });
+    return { nodes, hasMore: rows.length > first, totalCount: () => em.fork().count(InferenceLog, where) };
   }
 
   /** Writes buffered audit entries now (tests, shutdown). */
@@ -417,16 +409,6 @@ export interface LogFilter {
   readonly version?: number | null;
   readonly since?: Date | null;
   readonly until?: Date | null;
-}
-
-function decodeLogCursor(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
-  const [kind, id, extra] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const n = Number(id);
-  if (kind !== 'log' || extra !== undefined || !Number.isSafeInteger(n) || n < 1) {
-    throw badInput('after is not a cursor this API issued; pass an endCursor from a previous page.', { field: 'after' });
-  }
-  return n;
 }
 
 const pointerKey = (ref: VersionRef) =>
