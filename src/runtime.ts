@@ -41,6 +41,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
     let queue: JobQueue;
     let events: EventBus;
     let resultCache: ResultCache;
+    let redis: Redis | undefined;
     const backoffMs = 1000;
     const { cacheTtlMs, cacheEntries } = config.inference;
     if (config.redisUrl) {
@@ -49,6 +50,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       const publisher = createRedis(config.redisUrl, 'publisher');
       const subscriber = createRedis(config.redisUrl, 'subscriber');
       redisClients.push(producer, workerConnection, publisher, subscriber);
+      redis = producer;
       for (const client of redisClients) client.on('error', (err) => log.warn({ err }, 'redis connection error'));
       queue = new BullMqJobQueue({
         connection: producer,
@@ -66,7 +68,7 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
       resultCache = cacheTtlMs > 0 ? new LruResultCache(cacheEntries, cacheTtlMs) : new NoResultCache();
     }
     const workerId = `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
-    const services = createServices({ config, db, queue, events, log, resultCache, workerId, now: () => new Date() });
+    const services = createServices({ config, db, queue, events, log, resultCache, redis, workerId, now: () => new Date() });
     await services.start();
     let closing: Promise<void> | undefined;
     return {

@@ -5,7 +5,13 @@ import { startApp, type App } from '../app.js';
 import { ConfigError, loadConfig, type Config } from '../config/index.js';
 import { Database } from '../db/database.js';
 import { DataDirInUseError } from '../db/embedded-postgres.js';
+import { randomBytes } from 'node:crypto';
+import { text } from 'node:stream/consumers';
+import { isRole, ROLES, type Role } from '../domain/index.js';
+import { AppError } from '../errors.js';
+import { User } from '../entities/index.js';
 import { createLogger, type Logger } from '../logger.js';
+import { createRuntime, type Runtime } from '../runtime.js';
 import { QUEUE_NAMES, isQueueName, type QueueName } from '../queue/index.js';
 import { VERSION } from '../version.js';
 
@@ -119,10 +125,80 @@ program
     }
   });
 
+function parseRole(value: string): Role {
+  if (!isRole(value)) throw new InvalidArgumentError(`must be one of ${ROLES.join(', ')}`);
+  return value;
+}
+
+/** Runs a use case against the configured database (no API, no workers) and closes everything. */
+async function withRuntime<T>(work: (runtime: Runtime) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const log = createLogger({ ...config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const runtime = await createRuntime(config, log, { migrate: true });
+  try {
+    return await work(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function findUser(runtime: Runtime, email: string): Promise<User> {
+  const user = await runtime.db.fork().findOne(User, { email: email.trim().toLowerCase() });
+  if (!user) throw new UsageError(`No user with email ${email}. Create one with \`arena users create --email ${email}\`.`);
+  return user;
+}
+
+const users = program.command('users').description('Users for scripts and CI (works on the database directly; stop an embedded `arena start` first).');
+
+users
+  .command('create')
+  .description('Create a user. Prints a generated password unless --password-stdin is given.')
+  .requiredOption('--email <email>', 'the user’s email')
+  .option('--role <role>', `one of ${ROLES.join(', ')}`, parseRole, 'user' as Role)
+  .option('--password-stdin', 'read the password from standard input')
+  .action(async (opts: { email: string; role: Role; passwordStdin?: boolean }) => {
+    const password = opts.passwordStdin ? (await text(process.stdin)).replace(/\r?\n$/, '') : randomBytes(18).toString('base64url');
+    const user = await withRuntime((runtime) => runtime.services.users.insert(runtime.db.fork(), { email: opts.email, password, role: opts.role }));
+    console.log(`Created ${user.role} ${user.email} (id ${user.id}).`);
+    if (!opts.passwordStdin) console.log(`Password (shown once): ${password}`);
+  });
+
+users
+  .command('token')
+  .description('Print an access token for a user (a new session), for scripts: TOKEN=$(arena users token --email …).')
+  .requiredOption('--email <email>', 'the user’s email')
+  .option('--json', 'print the access and refresh tokens as JSON')
+  .action(async (opts: { email: string; json?: boolean }) => {
+    const tokens = await withRuntime(async (runtime) => {
+      const user = await findUser(runtime, opts.email);
+      if (user.disabled) throw new UsageError(`${user.email} is disabled.`);
+      return runtime.services.auth.openSession(runtime.db.fork(), user);
+    });
+    console.log(opts.json ? JSON.stringify(tokens) : tokens.accessToken);
+  });
+
+users
+  .command('link')
+  .description('Print a one-time sign-in link for a user (GraphiQL signs in with it).')
+  .requiredOption('--email <email>', 'the user’s email')
+  .option('--url <url>', 'the platform’s address as users reach it (default: http://HOST:PORT)')
+  .action(async (opts: { email: string; url?: string }) => {
+    const config = loadConfig();
+    const base = opts.url ?? `http://${config.host}:${config.port}`;
+    const link = await withRuntime(async (runtime) => {
+      const user = await findUser(runtime, opts.email);
+      return runtime.services.auth.createSignInLink(runtime.db.fork(), user.id);
+    });
+    console.log(`${base.replace(/\/$/, '')}/graphiql#signin=${link.token}`);
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof ConfigError || error instanceof UsageError) {
+  if (error instanceof AppError) {
+    console.error(`${error.code}: ${error.message}`);
+    process.exitCode = 2;
+  } else if (error instanceof ConfigError || error instanceof UsageError) {
     console.error(error.message);
     process.exitCode = 2;
   } else if (error instanceof DataDirInUseError) {

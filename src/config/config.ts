@@ -77,6 +77,25 @@ const envSchema = z.object({
   ),
   ARENA_INFERENCE_JOB_MAX_TEXTS: positiveInt(100_000),
   ARENA_AUDIT_FLUSH_MS: positiveInt(250),
+  ARENA_JWT_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' }).optional(),
+  ),
+  ARENA_JWT_ISSUER: z.preprocess(emptyAsUndefined, z.string().min(1).default('content-arena')),
+  ARENA_JWT_AUDIENCE: z.preprocess(emptyAsUndefined, z.string().min(1).default('content-arena-api')),
+  ARENA_ACCESS_TOKEN_TTL_S: positiveInt(3600),
+  ARENA_REFRESH_TOKEN_TTL_S: positiveInt(30 * 24 * 3600),
+  ARENA_SIGN_IN_LINK_TTL_S: positiveInt(24 * 3600),
+  ARENA_ADMIN_EMAIL: z.preprocess(emptyAsUndefined, z.string().min(3).default('admin@localhost')),
+  ARENA_RATE_LIMIT_USER_PER_MINUTE: positiveInt(1200),
+  ARENA_RATE_LIMIT_IP_PER_MINUTE: positiveInt(2400),
+  ARENA_LOGIN_MAX_FAILURES: positiveInt(10),
+  ARENA_LOGIN_WINDOW_S: positiveInt(900),
+  ARENA_MAX_DEPTH: positiveInt(12),
+  ARENA_MAX_ALIASES: positiveInt(30),
+  ARENA_MAX_DIRECTIVES: positiveInt(20),
+  ARENA_MAX_COST: positiveInt(5000),
+  ARENA_MAX_TOKENS: positiveInt(2000),
 });
 
 export type Mode = 'embedded' | 'scaled';
@@ -106,6 +125,31 @@ export interface Config {
   readonly workerConcurrency: number;
   readonly introspection: boolean;
   readonly inference: InferenceConfig;
+  readonly security: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  /** HS256 signing key; undefined: one generated once and kept in the database, shared by every process. */
+  readonly jwtSecret: string | undefined;
+  readonly jwtIssuer: string;
+  readonly jwtAudience: string;
+  readonly accessTokenTtlS: number;
+  readonly refreshTokenTtlS: number;
+  readonly signInLinkTtlS: number;
+  /** The admin the first start creates when there are no users. */
+  readonly adminEmail: string;
+  /** Requests (HTTP operations and WebSocket subscribes) per minute. */
+  readonly rateLimitUserPerMinute: number;
+  readonly rateLimitIpPerMinute: number;
+  /** Failed sign-ins per account and per IP in `loginWindowS` before RATE_LIMITED. */
+  readonly loginMaxFailures: number;
+  readonly loginWindowS: number;
+  /** Operation limits, the same over HTTP and WebSocket. */
+  readonly maxDepth: number;
+  readonly maxAliases: number;
+  readonly maxDirectives: number;
+  readonly maxCost: number;
+  readonly maxTokens: number;
 }
 
 export interface InferenceConfig {
@@ -180,6 +224,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       inspectMemoryBytes: e.ARENA_MODEL_INSPECT_MEMORY_BYTES,
       jobMaxTexts: e.ARENA_INFERENCE_JOB_MAX_TEXTS,
       auditFlushMs: e.ARENA_AUDIT_FLUSH_MS,
+    }),
+    security: Object.freeze({
+      jwtSecret: e.ARENA_JWT_SECRET,
+      jwtIssuer: e.ARENA_JWT_ISSUER,
+      jwtAudience: e.ARENA_JWT_AUDIENCE,
+      accessTokenTtlS: e.ARENA_ACCESS_TOKEN_TTL_S,
+      refreshTokenTtlS: e.ARENA_REFRESH_TOKEN_TTL_S,
+      signInLinkTtlS: e.ARENA_SIGN_IN_LINK_TTL_S,
+      adminEmail: e.ARENA_ADMIN_EMAIL.trim().toLowerCase(),
+      rateLimitUserPerMinute: e.ARENA_RATE_LIMIT_USER_PER_MINUTE,
+      rateLimitIpPerMinute: e.ARENA_RATE_LIMIT_IP_PER_MINUTE,
+      loginMaxFailures: e.ARENA_LOGIN_MAX_FAILURES,
+      loginWindowS: e.ARENA_LOGIN_WINDOW_S,
+      maxDepth: e.ARENA_MAX_DEPTH,
+      maxAliases: e.ARENA_MAX_ALIASES,
+      maxDirectives: e.ARENA_MAX_DIRECTIVES,
+      maxCost: e.ARENA_MAX_COST,
+      maxTokens: e.ARENA_MAX_TOKENS,
     }),
   });
 }

@@ -6,3 +6,4 @@ export { CHALLENGER, CHAMPION, TEXT_CLASSIFICATION, MAX_LABELS, aliasesBlockingR
 export type { RuleViolation } from './registry.js';
 export * from './model/index.js';
 export * from './inference.js';
+export * from './auth/index.js';

@@ -42,7 +42,9 @@ export class InferenceJob extends JobRow {
   @Property({ type: 'double', nullable: true })
   throughput: number | null = null;
 
+  /** Who submitted it (a user id): the job's owner. */
   @Property({ type: 'string', length: 200, nullable: true })
+  @Index()
   principal: string | null = null;
 }
 

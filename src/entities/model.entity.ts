@@ -1,5 +1,6 @@
-import { Collection, Entity, EntityRepositoryType, OneToMany, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
+import { Collection, Entity, EntityRepositoryType, Enum, Index, OneToMany, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import { VISIBILITIES, type Visibility } from '../domain/index.js';
 import { ModelRepository } from './model.repository.js';
 import type { ModelAlias } from './model-alias.entity.js';
 import type { ModelVersion } from './model-version.entity.js';
@@ -26,9 +27,13 @@ export class Model {
   @Property({ type: 'text' })
   description: Opt<string> = '';
 
-  /** Set once users exist (the security issue); null for models made by the platform itself. */
+  /** The owning user's id; null for models the platform made itself. */
   @Property({ type: 'string', length: 200, nullable: true })
+  @Index()
   owner: string | null = null;
+
+  @Enum({ items: () => VISIBILITIES, type: 'string', length: 16 })
+  visibility: Opt<Visibility> = 'PRIVATE';
 
   @Property({ type: 'datetime' })
   createdAt: Opt<Date> = new Date();

@@ -8,16 +8,19 @@ export interface PageRequest {
 }
 
 export class PingJobRepository extends JobRowRepository<PingJob> {
-  /** Newest first, keyset-paginated so deep pages cost the same as the first. */
-  async listPage(page: PageRequest): Promise<{ rows: PingJob[]; hasMore: boolean }> {
-    const where = page.after
-      ? {
-          $or: [
-            { createdAt: { $lt: page.after.createdAt } },
-            { createdAt: page.after.createdAt, id: { $lt: page.after.id } },
-          ],
-        }
-      : {};
+  /** Newest first (one owner's, or everyone's), keyset-paginated so deep pages cost the same as the first. */
+  async listPage(page: PageRequest, owner?: string): Promise<{ rows: PingJob[]; hasMore: boolean }> {
+    const where = {
+      ...(owner === undefined ? {} : { owner }),
+      ...(page.after
+        ? {
+            $or: [
+              { createdAt: { $lt: page.after.createdAt } },
+              { createdAt: page.after.createdAt, id: { $lt: page.after.id } },
+            ],
+          }
+        : {}),
+    };
     const rows = await this.find(where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.first + 1 });
     return { rows: rows.slice(0, page.first), hasMore: rows.length > page.first };
   }

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Logger } from '../logger.js';
 import type { Runtime } from '../runtime.js';
-import type { Services } from '../services/index.js';
+import type { Principal, Services } from '../services/index.js';
 
 /** Built per HTTP request and per WebSocket operation. */
 export interface GraphQLContext {
@@ -12,8 +12,15 @@ export interface GraphQLContext {
   readonly em: EntityManager;
   readonly services: Services;
   readonly runtime: Runtime;
-  /** Who is asking; null until sign-in exists (the security issue). */
-  readonly principal: string | null;
+  /** Who is asking (authenticated before the operation runs); null for anonymous requests. */
+  readonly principal: Principal | null;
+  /** The client's address, for rate limits and the audit log. */
+  readonly ip: string | null;
+}
+
+export interface RequestIdentity {
+  readonly principal: Principal | null;
+  readonly ip: string | null;
 }
 
 /**
@@ -26,14 +33,17 @@ class RequestContext implements GraphQLContext {
   private forked: EntityManager | undefined = undefined;
   private logger: Logger | undefined = undefined;
 
+  readonly principal: Principal | null;
+  readonly ip: string | null;
+
   constructor(
     readonly runtime: Runtime,
     readonly requestId: string,
+    identity: RequestIdentity,
     private readonly bindings: Record<string, unknown>,
-  ) {}
-
-  get principal(): string | null {
-    return null;
+  ) {
+    this.principal = identity.principal;
+    this.ip = identity.ip;
   }
 
   get services(): Services {
@@ -49,6 +59,11 @@ class RequestContext implements GraphQLContext {
   }
 }
 
-export function createContext(runtime: Runtime, requestId: string, bindings: Record<string, unknown> = {}): GraphQLContext {
-  return new RequestContext(runtime, requestId, bindings);
+export function createContext(
+  runtime: Runtime,
+  requestId: string,
+  identity: RequestIdentity,
+  bindings: Record<string, unknown> = {},
+): GraphQLContext {
+  return new RequestContext(runtime, requestId, identity, bindings);
 }

@@ -1,9 +1,12 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { AppError } from '../errors.js';
+import { hideSuggestions } from './limits.js';
 
 export interface FormatOptions {
   readonly includeStacktrace: boolean;
+  /** Drop "Did you mean …?" from validation messages (production: they reveal the schema). */
+  readonly hideSuggestions: boolean;
 }
 
 /**
@@ -20,7 +23,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown, op
       extensions: { ...original.details, code: original.code },
     };
   }
-  if (original instanceof GraphQLError || !(original instanceof Error)) return formatted;
+  if (original instanceof GraphQLError || !(original instanceof Error)) {
+    return options.hideSuggestions ? { ...formatted, message: hideSuggestions(formatted.message) } : formatted;
+  }
   return {
     message: 'Internal server error. The request id in the x-request-id header identifies it in the server log.',
     locations: formatted.locations,

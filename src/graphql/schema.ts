@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
 import { RESOLVERS } from '../resolvers/index.js';
+import { auditMutations } from './audit-mutations.js';
 
 /**
  * Every subscription passes its own `subscribe` (a service's watch), which reads current state
@@ -20,7 +21,7 @@ let cached: Promise<GraphQLSchema> | undefined;
 
 /** Built once per process: type-graphql schema building is slow and the result is immutable. */
 export function getSchema(): Promise<GraphQLSchema> {
-  cached ??= buildSchema({ resolvers: RESOLVERS, validate: false, emitSchemaFile: false, pubSub: noTopicPubSub });
+  cached ??= buildSchema({ resolvers: RESOLVERS, validate: false, emitSchemaFile: false, pubSub: noTopicPubSub }).then(auditMutations);
   return cached;
 }
 

@@ -1,7 +1,8 @@
+import { AuthResolver } from './auth.resolver.js';
 import { InferenceJobResolver } from './inference-job.resolver.js';
 import { InferenceResolver } from './inference.resolver.js';
 import { ModelResolver } from './model.resolver.js';
 import { PingResolver } from './ping.resolver.js';
 import { SystemResolver } from './system.resolver.js';
 
-export const RESOLVERS = [ModelResolver, InferenceResolver, InferenceJobResolver, PingResolver, SystemResolver] as const;
+export const RESOLVERS = [AuthResolver, ModelResolver, InferenceResolver, InferenceJobResolver, PingResolver, SystemResolver] as const;

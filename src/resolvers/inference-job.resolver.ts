@@ -20,17 +20,17 @@ class ResultsArgs {
 export class InferenceJobResolver {
   @Query(() => InferenceJob, { nullable: true })
   inferenceJob(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<InferenceJobView | null> {
-    return ctx.services.inferenceJobs.get(ctx.em, id);
+    return ctx.services.inferenceJobs.get(ctx.em, ctx.principal, id);
   }
 
   @Query(() => InferenceStats, { description: 'Bulk inference totals, for one model or all.' })
   inferenceStats(@Arg('model', () => String, { nullable: true }) model: string | null, @Ctx() ctx: GraphQLContext): Promise<InferenceStatsView> {
-    return ctx.services.inferenceJobs.stats(ctx.em, model);
+    return ctx.services.inferenceJobs.stats(ctx.em, ctx.principal, model);
   }
 
   @FieldResolver(() => InferenceResultConnection, { description: 'Answers in input order.' })
   async results(@Root() job: InferenceJobView, @Args(() => ResultsArgs) args: ResultsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceResultConnection> {
-    const page = await ctx.services.inferenceJobs.results(ctx.em, job.id, pageSize(args.first), decodeIntCursor('result', args.after), args.label);
+    const page = await ctx.services.inferenceJobs.results(ctx.em, ctx.principal, job.id, pageSize(args.first), decodeIntCursor('result', args.after), args.label);
     return toConnection(page.nodes, page.hasMore, page.totalCount, (n) => encodeKeyCursor('result', n.index)) as unknown as InferenceResultConnection;
   }
 
@@ -40,20 +40,22 @@ export class InferenceJobResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<SubmitInferenceJobPayload> {
     const upload = input.file ? await input.file : null;
-    const job = await ctx.services.inferenceJobs.submit(ctx.em, {
+    const job = await ctx.services.inferenceJobs.submit(ctx.em, ctx.principal, {
       model: input.model,
       alias: input.alias ?? null,
       version: input.version ?? null,
       texts: input.texts ?? null,
       file: upload ? upload.createReadStream() : null,
-      principal: ctx.principal,
     });
     return { inferenceJob: job } as unknown as SubmitInferenceJobPayload;
   }
 
   @Subscription(() => InferenceJob, {
     description: 'The job’s current state at once, then its progress until it finishes.',
-    subscribe: ({ args, context }) => (context as GraphQLContext).services.inferenceJobs.watch(String(args['id'])),
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.services.inferenceJobs.watch(ctx.principal, String(args['id']));
+    },
   })
   inferenceJobUpdated(@Arg('id', () => ID) _id: string, @Root() job: InferenceJobView): InferenceJobView {
     return job;

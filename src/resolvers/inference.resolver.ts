@@ -65,7 +65,7 @@ export class InferenceResolver {
 
   @Query(() => InferenceLogConnection, { description: 'The inference audit log, newest first.' })
   async inferenceLogs(@Args(() => InferenceLogsArgs) args: InferenceLogsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceLogConnection> {
-    const page = await ctx.services.inference.listLogs(ctx.em, args.filter ?? {}, pageSize(args.first), decodeIntCursor('log', args.after));
+    const page = await ctx.services.inference.listLogs(ctx.em, ctx.principal, args.filter ?? {}, pageSize(args.first), decodeIntCursor('log', args.after));
     return toConnection(page.nodes, page.hasMore, page.totalCount, (n) => encodeKeyCursor('log', n.id)) as unknown as InferenceLogConnection;
   }
 
@@ -77,20 +77,22 @@ export class InferenceResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<RegisterModelVersionPayload> {
     const upload = await input.file;
-    const registered = await ctx.services.registry.registerUpload(ctx.em, {
+    const registered = await ctx.services.registry.registerUpload(ctx.em, ctx.principal, {
       model: input.model,
       file: upload.createReadStream(),
       featurizerSpec: input.featurizerSpec ?? null,
       metrics: input.metrics ?? null,
       alias: input.alias ?? null,
-      createdBy: ctx.principal,
     });
     return registered as unknown as RegisterModelVersionPayload;
   }
 
   @Subscription(() => ModelAliasChange, {
     description: 'Every alias move of a model (version null when an alias is removed).',
-    subscribe: ({ args, context }) => (context as GraphQLContext).services.registry.watchAliases(String(args['model'])),
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.services.registry.watchAliases(ctx.principal, String(args['model']));
+    },
   })
   modelAliasChanged(@Arg('model', () => String) _model: string, @Root() event: AliasChangedEvent): AliasChangedEvent {
     return event;

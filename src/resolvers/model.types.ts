@@ -1,6 +1,8 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../graphql/connection.js';
+import type { Visibility } from '../domain/index.js';
+import { VisibilityEnum } from './auth.types.js';
 
 export enum ModelVersionSource {
   UPLOAD = 'UPLOAD',
@@ -82,8 +84,11 @@ export class Model {
   @Field(() => String)
   description!: string;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => ID, { nullable: true, description: 'The owning user; null for models the platform made.' })
   owner!: string | null;
+
+  @Field(() => VisibilityEnum)
+  visibility!: Visibility;
 
   @Field(() => Date)
   createdAt!: Date | string;
@@ -111,6 +116,21 @@ export class CreateModelInput {
 
   @Field(() => String, { nullable: true, defaultValue: 'text-classification' })
   task?: string | null;
+
+  @Field(() => VisibilityEnum, { nullable: true, defaultValue: 'PRIVATE' })
+  visibility?: Visibility | null;
+}
+
+@InputType()
+export class UpdateModelInput {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+
+  @Field(() => VisibilityEnum, { nullable: true })
+  visibility?: Visibility | null;
 }
 
 @InputType()
@@ -151,6 +171,9 @@ export class ModelPayload {
 
 @ObjectType()
 export class CreateModelPayload extends ModelPayload {}
+
+@ObjectType()
+export class UpdateModelPayload extends ModelPayload {}
 
 @ObjectType()
 export class SetModelAliasPayload extends ModelPayload {}

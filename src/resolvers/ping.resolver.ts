@@ -17,12 +17,12 @@ class PingJobsArgs {
 export class PingResolver {
   @Query(() => PingJob, { nullable: true })
   pingJob(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<PingJobView | null> {
-    return ctx.services.ping.get(ctx.em, id);
+    return ctx.services.ping.get(ctx.em, ctx.principal, id);
   }
 
   @Query(() => PingJobConnection, { description: 'Ping jobs, newest first.' })
   async pingJobs(@Args(() => PingJobsArgs) args: PingJobsArgs, @Ctx() ctx: GraphQLContext): Promise<PingJobConnection> {
-    const page = await ctx.services.ping.list(ctx.em, { first: pageSize(args.first), after: decodeCursor(args.after) });
+    const page = await ctx.services.ping.list(ctx.em, ctx.principal, { first: pageSize(args.first), after: decodeCursor(args.after) });
     return toConnection(page.nodes, page.hasMore, await page.totalCount());
   }
 
@@ -31,12 +31,15 @@ export class PingResolver {
     @Arg('input', () => RequestPingInput) input: RequestPingInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<RequestPingPayload> {
-    return { pingJob: await ctx.services.ping.request(ctx.em, input) };
+    return { pingJob: await ctx.services.ping.request(ctx.em, ctx.principal, input) };
   }
 
   @Subscription(() => PingJob, {
     description: 'The job’s current state at once, then every change until it finishes.',
-    subscribe: ({ args, context }) => (context as GraphQLContext).services.ping.watch(String(args['id'])),
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.services.ping.watch(ctx.principal, String(args['id']));
+    },
   })
   pingJobUpdated(@Arg('id', () => ID) _id: string, @Root() job: PingJobView): PingJobView {
     return job;

@@ -1,4 +1,4 @@
-import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { Connection } from '../graphql/connection.js';
 import { JobState } from './job-state.types.js';
 
@@ -9,6 +9,9 @@ export class PingJob extends JobState {
 
   @Field(() => Int, { description: 'How long the worker waits before answering, in milliseconds.' })
   delayMs!: number;
+
+  @Field(() => ID, { nullable: true, description: 'The user who asked; only they and admins see the job.' })
+  owner!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The worker’s answer, once SUCCEEDED.' })
   reply!: string | null;

@@ -20,8 +20,14 @@ export interface ArenaClientOptions {
   /** Node has no global WebSocket before v22: pass `WebSocket` from the `ws` package. */
   readonly webSocketImpl?: unknown;
   readonly fetch?: typeof fetch;
-  /** Sent as graphql-ws `connectionParams`. */
+  /** Sent as graphql-ws `connectionParams` (with `authorization` added when `token` is given). */
   readonly connectionParams?: Record<string, unknown>;
+  /**
+   * An access token or API key, sent as "Authorization: Bearer …" over HTTP and in
+   * connectionParams over WebSocket. A function is asked before each request and each
+   * connection, so it can hand out a refreshed token.
+   */
+  readonly token?: string | (() => string | undefined | Promise<string | undefined>);
 }
 
 export interface ArenaClient {
@@ -68,13 +74,18 @@ export function createArenaClient(options: ArenaClientOptions): ArenaClient {
   const httpUrl = new URL('/graphql', options.url).toString();
   const wsUrl = httpUrl.replace(/^http/, 'ws');
   const doFetch = options.fetch ?? fetch;
+  const token = async (): Promise<string | undefined> => (typeof options.token === 'function' ? options.token() : options.token);
+  const authorization = async (): Promise<Record<string, string>> => {
+    const t = await token();
+    return t ? { authorization: `Bearer ${t}` } : {};
+  };
   let ws: Client | undefined;
   const socket = () =>
     (ws ??= createClient({
       url: wsUrl,
       lazy: true,
       ...(options.webSocketImpl ? { webSocketImpl: options.webSocketImpl } : {}),
-      ...(options.connectionParams ? { connectionParams: options.connectionParams } : {}),
+      connectionParams: async () => ({ ...options.connectionParams, ...(await authorization()) }),
     }));
 
   return {
@@ -82,19 +93,20 @@ export function createArenaClient(options: ArenaClientOptions): ArenaClient {
       const accept = 'application/graphql-response+json, application/json';
       const files: FileAt[] = [];
       const operations = { query: source(document), variables: extractFiles(variables, 'variables', files) };
+      const auth = options.token === undefined ? {} : await authorization();
       const response = await doFetch(
         httpUrl,
         files.length === 0
           ? {
               method: 'POST',
-              headers: { 'content-type': 'application/json', accept, ...options.headers },
+              headers: { 'content-type': 'application/json', accept, ...auth, ...options.headers },
               body: JSON.stringify(operations),
             }
           : {
               method: 'POST',
               // Uploads are multipart requests (graphql-multipart-request-spec); the header is
               // what the server's CSRF prevention asks of them. fetch sets the boundary.
-              headers: { accept, 'apollo-require-preflight': 'true', ...options.headers },
+              headers: { accept, 'apollo-require-preflight': 'true', ...auth, ...options.headers },
               body: multipartBody(operations, files),
             },
       );

@@ -46,13 +46,62 @@ function page(): string {
     const http = new URL('/graphql', window.location.href);
     const ws = new URL(http);
     ws.protocol = http.protocol === 'https:' ? 'wss:' : 'ws:';
+
+    // Sign-in: a one-time link (…/graphiql#signin=<token>, printed at first start) is redeemed
+    // for a session kept in this tab's storage and renewed before it expires. A token typed in
+    // the Headers pane ({"Authorization": "Bearer …"}) wins over the stored one.
+    const KEY = 'content-arena.session';
+    let session = JSON.parse(sessionStorage.getItem(KEY) || 'null');
+    const save = (s) => { session = s; s ? sessionStorage.setItem(KEY, JSON.stringify(s)) : sessionStorage.removeItem(KEY); };
+    const post = (query, variables) =>
+      fetch(http, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) }).then((r) => r.json());
+    const TOKENS = 'accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt user { email role }';
+    async function renew() {
+      if (!session) return;
+      const out = await post('mutation($t: String!) { refreshToken(input: { refreshToken: $t }) { ' + TOKENS + ' } }', { t: session.refreshToken });
+      save(out.data ? out.data.refreshToken : null);
+      schedule();
+    }
+    function schedule() {
+      if (!session) return;
+      const ms = new Date(session.accessTokenExpiresAt).getTime() - Date.now() - 60000;
+      setTimeout(renew, Math.max(ms, 1000));
+    }
+    const signIn = (async () => {
+      const match = /[#&]signin=([^&]+)/.exec(window.location.hash);
+      if (match) {
+        history.replaceState(null, '', window.location.pathname);
+        const out = await post('mutation($t: String!) { redeemSignInLink(input: { token: $t }) { ' + TOKENS + ' } }', { t: match[1] });
+        if (out.data) save(out.data.redeemSignInLink);
+        else alert('Sign-in link refused: ' + out.errors.map((e) => e.message).join('; '));
+      } else if (session && new Date(session.accessTokenExpiresAt).getTime() < Date.now() + 60000) {
+        await renew();
+      }
+      schedule();
+    })();
+    const bearer = () => (session ? { authorization: 'Bearer ' + session.accessToken } : {});
     const fetcher = GraphiQL.createFetcher({
       url: http.toString(),
-      wsClient: graphqlWs.createClient({ url: ws.toString(), lazy: true }),
+      fetch: async (input, init) => {
+        await signIn;
+        const given = new Headers(init && init.headers);
+        if (!given.has('authorization') && session) given.set('authorization', bearer().authorization);
+        return fetch(input, { ...init, headers: given });
+      },
+      wsClient: graphqlWs.createClient({
+        url: ws.toString(),
+        lazy: true,
+        connectionParams: async () => { await signIn; return bearer(); },
+      }),
     });
     const defaultQuery = [
-      '# Content Arena. Run the mutation, then paste its id into the subscription',
-      '# in a second tab to watch the job, or ask for serverInfo.',
+      '# Content Arena. Signed in through a sign-in link, you are the user in me below;',
+      '# otherwise run login and put its accessToken in Headers: {"Authorization": "Bearer …"}.',
+      '# Run the mutation, then paste its id into the subscription in a second tab to watch the job.',
+      'query Me { me { email role } }',
+      '',
+      'mutation Login { login(input: { email: "you@example.com", password: "…" }) { accessToken } }',
+      '',
       'mutation Ping {',
       '  requestPing(input: { message: "hello", delayMs: 500 }) { pingJob { id status } }',
       '}',

@@ -3,9 +3,11 @@ import { HeaderMap } from '@apollo/server';
 import bodyParser from 'body-parser';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GraphQLContext } from '../graphql/context.js';
+import { AppError } from '../errors.js';
+import type { GraphQLContext, RequestIdentity } from '../graphql/context.js';
 import type { Logger } from '../logger.js';
 import processRequest from 'graphql-upload/processRequest.mjs';
+import { sendGuardError } from './guard.js';
 import { sendJsonError, sendRequestError, type HttpLayerError } from './http-errors.js';
 
 const isMultipart = (req: IncomingMessage) => req.headers['content-type']?.toLowerCase().startsWith('multipart/form-data') === true;
@@ -36,7 +38,9 @@ export interface GraphQLHttpOptions {
   /** Largest file in a GraphQL multipart request (model uploads). */
   readonly uploadLimitBytes: number;
   readonly log: Logger;
-  readonly context: (requestId: string) => GraphQLContext;
+  /** Authentication and rate limits, before the body is read. */
+  readonly identify: (req: IncomingMessage) => Promise<RequestIdentity>;
+  readonly context: (requestId: string, identity: RequestIdentity) => GraphQLContext;
   readonly observe: (method: string, status: number, seconds: number) => void;
 }
 
@@ -74,6 +78,18 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
     const start = process.hrtime.bigint();
     const requestId = trackRequest(req, res, o.log);
     res.once('finish', () => o.observe(req.method ?? 'GET', res.statusCode, Number(process.hrtime.bigint() - start) / 1e9));
+    o.identify(req).then(
+      (identity) => serve(req, res, requestId, identity),
+      (error: unknown) => {
+        // The body was not read: close the connection rather than drain a possibly large upload.
+        if (isMultipart(req) || Number(req.headers['content-length'] ?? 0) > 65_536) res.setHeader('connection', 'close');
+        if (error instanceof AppError) sendGuardError(res, error);
+        else fail(res, requestId, error);
+      },
+    );
+  };
+
+  function serve(req: IncomingMessage, res: ServerResponse, requestId: string, identity: RequestIdentity): void {
     multipart(req, res, (err?: HttpLayerError) => {
       if (err) {
         if (!sendRequestError(res, err, o.bodyLimitBytes)) fail(res, requestId, err);
@@ -92,7 +108,7 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
             search: query === -1 ? '' : req.url!.slice(query),
             body: (req as IncomingMessage & { body?: unknown }).body,
           },
-          context: async () => o.context(requestId),
+          context: async () => o.context(requestId, identity),
         })
         .then(async (response) => {
           for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -106,7 +122,7 @@ export function createGraphQLHttpHandler(o: GraphQLHttpOptions): (req: IncomingM
         })
         .catch((error: unknown) => fail(res, requestId, error));
     });
-  };
+  }
 
   function fail(res: ServerResponse, requestId: string, error: unknown): void {
     o.log.error({ reqId: requestId, err: error }, 'unhandled error serving /graphql');

@@ -8,7 +8,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { createContext, type GraphQLContext } from '../graphql/context.js';
+import { AppError } from '../errors.js';
+import { createContext, type GraphQLContext, type RequestIdentity } from '../graphql/context.js';
+import { operationLimits, tokenLimitError, validateWithLimits } from '../graphql/limits.js';
 import { formatError, isUnexpected } from '../graphql/errors.js';
 import { jitGateway } from '../graphql/jit-gateway.js';
 import { getSchema } from '../graphql/schema.js';
@@ -19,6 +21,23 @@ import { requestPlugin } from './request-plugin.js';
 import { createGraphQLHttpHandler, trackRequest } from './graphql-http.js';
 import { sendJsonError, sendRequestError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
+import { createRequestGuard, type RequestGuard } from './guard.js';
+import type { Principal } from '../services/index.js';
+
+export interface ApiServerOptions {
+  /** Authentication and rate limits; the real ones unless a benchmark measures without them. */
+  readonly guard?: RequestGuard;
+}
+
+/** graphql-ws closes a connection it refuses with 4403 Forbidden; an ended sign-in closes the same way. */
+const WS_FORBIDDEN = 4403;
+/** setTimeout's longest delay; a later expiry is caught by the per-event check instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+interface LiveConnection {
+  readonly principal: Principal;
+  readonly close: (reason: string) => void;
+}
 
 export interface ApiServer {
   readonly url: string;
@@ -28,12 +47,15 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
+export async function startApiServer(runtime: Runtime, options: ApiServerOptions = {}): Promise<ApiServer> {
   const { config, log } = runtime;
   const schema = await getSchema();
   const metrics = createMetrics(runtime.queue, () => runtime.services.inference.stats());
-  const includeStacktrace = config.nodeEnv !== 'production';
-  const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, { includeStacktrace });
+  const production = config.nodeEnv === 'production';
+  const includeStacktrace = !production;
+  const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, { includeStacktrace, hideSuggestions: production });
+  const guard = options.guard ?? createRequestGuard(runtime.services);
+  const limits = operationLimits(config.security);
 
   const app = express();
   app.disable('x-powered-by');
@@ -76,13 +98,63 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
     if (!map) inFlight.set(ctx, (map = new Map()));
     return map;
   };
-  const wsCleanup = useServer<Record<string, unknown>>(
+  // Signed-in connections, so an ended sign-in (logout, disabled account, new role) closes them.
+  const live = new Set<LiveConnection>();
+  const stopWatchingAuth = runtime.services.principals.onChange((change) => {
+    if (!change.ended) return;
+    for (const connection of live) {
+      const p = connection.principal;
+      if (p.id === change.userId || (change.sessionId && p.sessionId === change.sessionId) || (change.apiKeyId && p.apiKeyId === change.apiKeyId)) {
+        connection.close('Forbidden: the sign-in behind this connection has ended');
+      }
+    }
+  });
+  type WsExtra = { identity?: RequestIdentity };
+  const identityOf = (extra: unknown) => (extra as WsExtra).identity ?? { principal: null, ip: null };
+  const wsCleanup = useServer<Record<string, unknown>, WsExtra>(
     {
       schema,
       connectionInitWaitTimeout: config.wsInitTimeoutMs,
-      context: () => createContext(runtime, randomUUID(), { transport: 'ws' }),
-      onSubscribe: (ctx, id) => {
+      validate: validateWithLimits(limits),
+      // A missing or bad token closes the socket with 4403 before any operation.
+      onConnect: async (ctx) => {
+        let identity: RequestIdentity;
+        try {
+          identity = await guard.connect(ctx.connectionParams, ctx.extra.request);
+        } catch (error) {
+          if (error instanceof AppError) return false;
+          throw error;
+        }
+        ctx.extra.identity = identity;
+        const principal = identity.principal;
+        if (!principal) return true;
+        const socket = ctx.extra.socket;
+        const connection: LiveConnection = { principal, close: (reason) => socket.close(WS_FORBIDDEN, reason) };
+        live.add(connection);
+        const untilExpiry = principal.expiresAt === null ? null : principal.expiresAt - Date.now();
+        const timer =
+          untilExpiry !== null && untilExpiry < MAX_TIMER_MS ? setTimeout(() => connection.close('Forbidden: the access token has expired'), untilExpiry) : undefined;
+        timer?.unref();
+        socket.once('close', () => {
+          clearTimeout(timer);
+          live.delete(connection);
+        });
+        return true;
+      },
+      context: (ctx) => createContext(runtime, randomUUID(), identityOf(ctx.extra), { transport: 'ws' }),
+      onSubscribe: async (ctx, id, payload) => {
         operations(ctx).set(id, { start: process.hrtime.bigint(), type: 'invalid', name: undefined });
+        const tooLong = tokenLimitError(payload.query, limits);
+        if (tooLong) return [tooLong];
+        try {
+          await guard.operation(identityOf(ctx.extra));
+        } catch (error) {
+          if (error instanceof AppError) {
+            return [new GraphQLError(error.message, { extensions: { ...error.details, code: error.code } })];
+          }
+          throw error;
+        }
+        return undefined;
       },
       onOperation: (ctx, id, _payload, args) => {
         const entry = operations(ctx).get(id);
@@ -127,6 +199,8 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
     introspection: config.introspection,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    validationRules: [...limits.rules],
+    parseOptions: { maxTokens: limits.maxTokens },
     // The CLI owns signals and shuts everything down in order; Apollo's own handler re-raises them.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: includeStacktrace,
@@ -137,6 +211,7 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
         async serverWillStart() {
           return {
             async drainServer() {
+              stopWatchingAuth();
               await wsCleanup.dispose();
             },
           };
@@ -166,7 +241,8 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
     bodyLimitBytes: config.bodyLimitBytes,
     uploadLimitBytes: config.inference.uploadLimitBytes,
     log,
-    context: (requestId) => createContext(runtime, requestId),
+    identify: (req) => guard.http(req),
+    context: (requestId, identity) => createContext(runtime, requestId, identity),
     observe: (method, status, seconds) => metrics.observeHttp('/graphql', method, status, seconds),
   });
   httpServer.on('request', (req, res) => {
@@ -185,6 +261,7 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   log.info({ url: `${url}/graphql`, graphiql: `${url}/graphiql` }, 'API listening');
+  await announceFirstAdmin(runtime, url);
 
   let closing: Promise<void> | undefined;
   return {
@@ -199,4 +276,20 @@ export async function startApiServer(runtime: Runtime): Promise<ApiServer> {
         wsServer.close();
       })()),
   };
+}
+
+/**
+ * First contact: with no users yet, make an admin and print a one-time link that signs in through
+ * GraphiQL, so a new user is in without reading any docs.
+ */
+async function announceFirstAdmin(runtime: Runtime, url: string): Promise<void> {
+  const first = await runtime.services.auth.ensureFirstAdmin(runtime.db.fork());
+  if (!first) return;
+  const link = `${url}/graphiql#signin=${first.token}`;
+  runtime.log.info(
+    { email: first.email, signInLink: link, expiresAt: first.expiresAt.toISOString() },
+    `No users yet, so an admin (${first.email}) was created. Open ${link} to sign in (one use, within ${Math.round(
+      (first.expiresAt.getTime() - Date.now()) / 3_600_000,
+    )} h), then set a password with updateUser or make an API key with createApiKey. Scripts and CI: \`arena users create\`, \`arena users token\`.`,
+  );
 }

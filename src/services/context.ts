@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/database.js';
 import type { Logger } from '../logger.js';
@@ -14,6 +15,8 @@ export interface ServiceDeps {
   readonly log: Logger;
   /** Classification results: Redis when configured, an in-process LRU otherwise. */
   readonly resultCache: ResultCache;
+  /** The producer connection when Redis is configured (rate-limit counters live there). */
+  readonly redis: Redis | undefined;
   /** Identifies this process in job rows (`host:pid:random`). */
   readonly workerId: string;
   readonly now: () => Date;

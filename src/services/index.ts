@@ -1,6 +1,12 @@
 import path from 'node:path';
 import { FsArtifactStore } from '../storage/artifact-store.js';
 import { sweepSpool } from '../storage/spool.js';
+import { AuditLogService } from './audit-log.service.js';
+import { AuthService, loadSigningKey } from './auth/auth.service.js';
+import { PrincipalDirectory } from './auth/principals.js';
+import { RateLimits } from './auth/rate-limits.js';
+import { TokenSigner } from './auth/token-signer.js';
+import { UserService } from './auth/user.service.js';
 import type { ServiceDeps } from './context.js';
 import { AuditWriter } from './inference/audit-writer.js';
 import { InferenceJobService } from './inference/inference-job.service.js';
@@ -11,6 +17,11 @@ import { RegistryService } from './registry.service.js';
 import { uploadDir } from './uploads.js';
 
 export type { ServiceDeps } from './context.js';
+export type { AuditEntryView, AuditFilter, MutationRecord } from './audit-log.service.js';
+export type { LogoutInput, SessionTokens } from './auth/auth.service.js';
+export { AUTH_TOPIC } from './auth/principals.js';
+export type { AuthChange, Principal } from './auth/principals.js';
+export type { ApiKeyView, CreateApiKeyInput, CreateUserInput, UpdateUserInput, UserView } from './auth/user.service.js';
 export type { InferenceJobView, InferenceResultView, InferenceStatsView, SubmitInferenceJob } from './inference/inference-job.service.js';
 export type { Caller, ClassifyResult, InferenceCounters, PredictResult, ServedVersion } from './inference/inference.service.js';
 export { PING_LIMITS } from './ping.service.js';
@@ -28,6 +39,11 @@ export type {
 } from './registry.service.js';
 
 export interface Services {
+  readonly principals: PrincipalDirectory;
+  readonly rateLimits: RateLimits;
+  readonly auth: AuthService;
+  readonly users: UserService;
+  readonly auditLog: AuditLogService;
   readonly ping: PingService;
   readonly reconciler: ReconcilerService;
   readonly registry: RegistryService;
@@ -43,22 +59,34 @@ export interface Services {
 const SPOOL_MAX_AGE_MS = 6 * 60 * 60 * 1000;
 
 export function createServices(deps: ServiceDeps): Services {
-  const ping = new PingService(deps);
+  const signer = new TokenSigner(() => loadSigningKey(deps), deps.config.security, deps.now);
+  const principals = new PrincipalDirectory(deps.db, deps.events, signer, deps.now);
+  const rateLimits = new RateLimits(deps.config.security, deps.redis, deps.config.redisPrefix);
+  const auditLog = new AuditLogService(deps);
+  const ping = new PingService(deps, principals);
   const artifacts = new FsArtifactStore(path.join(deps.config.dataDir, 'artifacts'));
-  const registry = new RegistryService(deps, artifacts);
+  const registry = new RegistryService(deps, artifacts, principals);
   const audit = new AuditWriter(deps.db, deps.log, { flushMs: deps.config.inference.auditFlushMs });
   const inference = new InferenceService(deps, registry, deps.resultCache, audit);
-  const inferenceJobs = new InferenceJobService(deps, inference, artifacts);
+  const inferenceJobs = new InferenceJobService(deps, inference, artifacts, principals);
   return {
+    principals,
+    rateLimits,
+    auth: new AuthService(deps, principals, rateLimits),
+    users: new UserService(deps, principals),
+    auditLog,
     ping,
     reconciler: new ReconcilerService(deps, ping, inferenceJobs),
     registry,
     inference,
     inferenceJobs,
     start: async () => {
+      await principals.start();
       const removed = await sweepSpool(uploadDir(deps.config), SPOOL_MAX_AGE_MS);
       if (removed > 0) deps.log.info({ removed }, 'removed upload files left by an interrupted upload');
     },
-    close: () => inference.close(),
+    close: async () => {
+      await Promise.all([inference.close(), auditLog.close(), principals.close()]);
+    },
   };
 }

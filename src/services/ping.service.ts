@@ -2,7 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobStatus } from '../domain/index.js';
 import { PingJob, type PageRequest } from '../entities/index.js';
+import { canRead } from '../domain/index.js';
 import { badInput } from '../errors.js';
+import type { Principal, PrincipalDirectory } from './auth/principals.js';
+import { authorizedEvents, mayCreate, privateTo, signedIn } from './authz.js';
 import type { JobContext } from '../queue/index.js';
 import type { ServiceDeps } from './context.js';
 import { runJob } from './job-runner.js';
@@ -15,6 +18,8 @@ export interface PingJobView {
   readonly id: string;
   readonly message: string;
   readonly delayMs: number;
+  /** The user who asked. */
+  readonly owner: string | null;
   readonly status: JobStatus;
   readonly reply: string | null;
   readonly attempts: number;
@@ -37,6 +42,7 @@ function toView(row: PingJob): PingJobView {
     id: row.id,
     message: row.message,
     delayMs: row.delayMs,
+    owner: row.owner,
     status: row.status,
     reply: row.reply,
     attempts: row.attempts,
@@ -53,9 +59,13 @@ function toView(row: PingJob): PingJobView {
  * worker answers, and the answer reaches a subscriber over whichever pub/sub is configured.
  */
 export class PingService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly principals: PrincipalDirectory,
+  ) {}
 
-  async request(em: EntityManager, input: RequestPingInput): Promise<PingJobView> {
+  async request(em: EntityManager, actor: Principal | null, input: RequestPingInput): Promise<PingJobView> {
+    const owner = mayCreate(actor);
     const message = input.message.trim();
     const delayMs = input.delayMs ?? 0;
     if (message.length === 0) throw badInput('message must not be empty.', { field: 'message' });
@@ -65,7 +75,7 @@ export class PingService {
     if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > PING_LIMITS.maxDelayMs) {
       throw badInput(`delayMs must be a whole number from 0 to ${PING_LIMITS.maxDelayMs}.`, { field: 'delayMs' });
     }
-    const row = em.create(PingJob, { message, delayMs, createdAt: this.deps.now(), updatedAt: this.deps.now() });
+    const row = em.create(PingJob, { message, delayMs, owner: owner.id, createdAt: this.deps.now(), updatedAt: this.deps.now() });
     await em.flush();
     await this.dispatch(row.id);
     return toView(row);
@@ -75,20 +85,27 @@ export class PingService {
     return dispatchJob(this.deps, 'ping', { pingJobId: id }, id);
   }
 
-  async get(em: EntityManager, id: string): Promise<PingJobView | null> {
+  /** Null when there is no such job or the caller may not see it. */
+  async get(em: EntityManager, actor: Principal | null, id: string): Promise<PingJobView | null> {
+    const me = signedIn(actor);
     const row = await em.getRepository(PingJob).findOne({ id });
-    return row ? toView(row) : null;
+    return row && canRead(me, privateTo(row.owner)) ? toView(row) : null;
   }
 
-  async list(em: EntityManager, page: PageRequest): Promise<{ nodes: PingJobView[]; hasMore: boolean; totalCount: () => Promise<number> }> {
+  /** The caller's jobs (everyone's for admins), newest first. */
+  async list(em: EntityManager, actor: Principal | null, page: PageRequest): Promise<{ nodes: PingJobView[]; hasMore: boolean; totalCount: () => Promise<number> }> {
+    const me = signedIn(actor);
     const repo = em.getRepository(PingJob);
-    const { rows, hasMore } = await repo.listPage(page);
-    return { nodes: rows.map(toView), hasMore, totalCount: () => repo.count() };
+    const owner = me.role === 'admin' ? undefined : me.id;
+    const { rows, hasMore } = await repo.listPage(page, owner);
+    return { nodes: rows.map(toView), hasMore, totalCount: () => repo.count(owner === undefined ? {} : { owner }) };
   }
 
-  /** The job's current state, then every change until it finishes (see watchJob). */
-  watch(id: string): Promise<AsyncIterableIterator<PingJobView>> {
-    return watchJob(this.deps, topic(id), 'ping job', id, () => this.get(this.deps.db.fork(), id));
+  /** The job's current state, then every change until it finishes (see watchJob), while the caller may see it. */
+  async watch(actor: Principal | null, id: string): Promise<AsyncIterableIterator<PingJobView>> {
+    const me = signedIn(actor);
+    const events = await watchJob(this.deps, topic(id), 'ping job', id, () => this.get(this.deps.db.fork(), me, id));
+    return authorizedEvents(this.principals, me, events, (view) => canRead(me, privateTo(view.owner)));
   }
 
   /** The worker side. */
@@ -111,7 +128,8 @@ export class PingService {
 
   /** Exposed for the reconciler, which republishes rows it changes. */
   async publishCurrent(em: EntityManager, id: string): Promise<void> {
-    const view = await this.get(em, id);
+    const row = await em.getRepository(PingJob).findOne({ id });
+    const view = row ? toView(row) : null;
     if (view) await this.deps.events.publish(topic(id), view);
   }
 }

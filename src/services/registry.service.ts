@@ -14,13 +14,17 @@ import {
   checkTensorModelSignature,
   checkTextClassifierSignature,
   parseFeaturizerSpec,
+  canRead,
   type FeaturizerSpec,
   type RuleViolation,
+  type Visibility,
 } from '../domain/index.js';
 import { Model, ModelAlias, ModelVersion, type VersionSource } from '../entities/index.js';
 import { AppError, badInput } from '../errors.js';
 import { inspectOnnxFile, OnnxInspectionError, type OnnxInspection } from '../inference/onnx-inspector.js';
 import type { ArtifactStore, StoredArtifact } from '../storage/artifact-store.js';
+import type { Principal, PrincipalDirectory } from './auth/principals.js';
+import { authorizedEvents, mayCreate, mayManage, mayRead, readableFilter, signedIn } from './authz.js';
 import type { ServiceDeps } from './context.js';
 import { spoolUpload } from './uploads.js';
 
@@ -49,6 +53,7 @@ export interface ModelView {
   readonly labels: string[];
   readonly description: string;
   readonly owner: string | null;
+  readonly visibility: Visibility;
   readonly createdAt: string;
   /** Newest first. */
   readonly versions: ModelVersionView[];
@@ -60,6 +65,14 @@ export interface CreateModelInput {
   readonly labels: string[];
   readonly description?: string | null;
   readonly task?: string | null;
+  /** PRIVATE (the default): the owner and admins; SHARED: every signed-in user may read and use it. */
+  readonly visibility?: Visibility | null;
+}
+
+export interface UpdateModelInput {
+  readonly name: string;
+  readonly description?: string | null;
+  readonly visibility?: Visibility | null;
 }
 
 export interface NewVersion {
@@ -81,7 +94,6 @@ export interface UploadedVersion {
   readonly metrics?: Record<string, number> | null;
   /** An alias to point at the new version once it is registered (checked before the upload is read). */
   readonly alias?: string | null;
-  readonly createdBy?: string | null;
 }
 
 function checkMetrics(metrics: Record<string, unknown> | null | undefined): Record<string, number> {
@@ -138,6 +150,8 @@ function checkUploadFits(
   return { featurizerSpec: spec as unknown as Record<string, unknown>, signature };
 }
 
+export const noSuchModel = (name: string) => new AppError('NOT_FOUND', `No model named ${name}.`, { field: 'model' });
+
 /** Published on `model.<name>` whenever an alias moves, so every process can reload its champion. */
 export interface AliasChangedEvent {
   readonly model: string;
@@ -164,6 +178,9 @@ export interface ResolvedVersion {
   readonly featurizerSpec: Record<string, unknown> | null;
   /** The alias the ref named (undefined for an explicit version). */
   readonly alias: string | undefined;
+  /** Who may use it (see domain/auth). */
+  readonly owner: string | null;
+  readonly visibility: Visibility;
 }
 
 function resolved(model: Model, row: ModelVersion, alias: string | undefined): ResolvedVersion {
@@ -176,6 +193,8 @@ function resolved(model: Model, row: ModelVersion, alias: string | undefined): R
     artifactKey: row.artifactKey,
     featurizerSpec: model.task === TEXT_CLASSIFICATION ? row.featurizerSpec : null,
     alias,
+    owner: model.owner,
+    visibility: model.visibility,
   };
 }
 
@@ -211,6 +230,7 @@ function toViews(model: Model): ModelView {
     labels: model.labels,
     description: model.description,
     owner: model.owner,
+    visibility: model.visibility,
     createdAt: model.createdAt.toISOString(),
     versions,
     aliases: aliases.sort((a, b) => a.name.localeCompare(b.name)),
@@ -232,9 +252,11 @@ export class RegistryService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly artifacts: ArtifactStore,
+    private readonly principals: PrincipalDirectory,
   ) {}
 
-  async createModel(em: EntityManager, input: CreateModelInput): Promise<ModelView> {
+  async createModel(em: EntityManager, actor: Principal | null, input: CreateModelInput): Promise<ModelView> {
+    const owner = mayCreate(actor);
     reject(checkModelName(input.name));
     const task = input.task?.trim() || TEXT_CLASSIFICATION;
     reject(checkTask(task));
@@ -245,6 +267,8 @@ export class RegistryService {
       labels: [...input.labels],
       description: input.description?.trim() ?? '',
       task,
+      owner: owner.id,
+      visibility: input.visibility ?? 'PRIVATE',
     });
     try {
       await em.flush();
@@ -257,23 +281,36 @@ export class RegistryService {
     return this.getModelOrFail(em, input.name);
   }
 
-  async getModel(em: EntityManager, name: string): Promise<ModelView | null> {
+  /** Description and visibility; the owner's or an admin's to change. */
+  async updateModel(em: EntityManager, actor: Principal | null, input: UpdateModelInput): Promise<ModelView> {
+    const model = mayManage(actor, await em.findOne(Model, { name: input.name }), () => noSuchModel(input.name), `model ${input.name}`);
+    if (input.description != null) model.description = input.description.trim();
+    if (input.visibility != null) model.visibility = input.visibility;
+    await em.flush();
+    return this.getModelOrFail(em.fork(), model.name);
+  }
+
+  /** Null when there is no such model or the caller may not see it. */
+  async getModel(em: EntityManager, actor: Principal | null, name: string): Promise<ModelView | null> {
+    const me = signedIn(actor);
     const model = await em.findOne(Model, { name }, { populate: POPULATE });
-    return model ? toViews(model) : null;
+    return model && canRead(me, model) ? toViews(model) : null;
   }
 
   private async getModelOrFail(em: EntityManager, name: string): Promise<ModelView> {
-    const view = await this.getModel(em, name);
-    if (!view) throw new AppError('NOT_FOUND', `No model named ${name}.`, { field: 'model' });
+    const model = await em.findOne(Model, { name }, { populate: POPULATE });
+    const view = model ? toViews(model) : null;
+    if (!view) throw noSuchModel(name);
     return view;
   }
 
   /** Models by name; versions and aliases come in three queries per page, not one per model. */
-  async listModels(em: EntityManager, first: number, afterName: string | undefined) {
+  async listModels(em: EntityManager, actor: Principal | null, first: number, afterName: string | undefined) {
+    const visible = readableFilter(signedIn(actor)) ?? {};
     const repo = em.getRepository(Model);
-    const { rows, hasMore } = await repo.listPage(first, afterName);
+    const { rows, hasMore } = await repo.listPage(first, afterName, visible);
     await em.populate(rows, POPULATE);
-    return { nodes: rows.map(toViews), hasMore, totalCount: () => repo.count() };
+    return { nodes: rows.map(toViews), hasMore, totalCount: () => repo.count(visible) };
   }
 
   /** Registers a version from bytes the platform made itself (a training run's export). */
@@ -286,15 +323,14 @@ export class RegistryService {
    * file, then parse, load and a trial run in a child process with time and memory limits, then a
    * signature the model's task can use. A rejected file leaves no row and no file.
    */
-  async registerUpload(em: EntityManager, input: UploadedVersion): Promise<{ model: ModelView; version: ModelVersionView }> {
+  async registerUpload(em: EntityManager, actor: Principal | null, input: UploadedVersion): Promise<{ model: ModelView; version: ModelVersionView }> {
     const limits = this.deps.config.inference;
-    let model: Model | null;
+    let model: Model;
     let metrics: Record<string, number>;
     try {
+      model = mayManage(actor, await em.findOne(Model, { name: input.model }), () => noSuchModel(input.model), `model ${input.model}`);
       if (input.alias) reject(checkAliasName(input.alias));
       metrics = checkMetrics(input.metrics);
-      model = await em.findOne(Model, { name: input.model });
-      if (!model) throw new AppError('NOT_FOUND', `No model named ${input.model}.`, { field: 'model' });
     } catch (error) {
       input.file.resume(); // drain it, so the request can finish
       throw error;
@@ -319,10 +355,10 @@ export class RegistryService {
         signature,
         metrics,
         source: 'UPLOAD',
-        createdBy: input.createdBy ?? null,
+        createdBy: actor!.id,
       });
       if (!input.alias) return { model: await this.getModelOrFail(em.fork(), model.name), version };
-      const view = await this.setAlias(em, model.name, input.alias, version.version);
+      const view = await this.setAlias(em, actor, model.name, input.alias, version.version);
       return { model: view, version: view.versions.find((v) => v.version === version.version)! };
     } finally {
       await spooled.remove();
@@ -343,7 +379,7 @@ export class RegistryService {
     try {
       const version = await em.transactional(async (tx) => {
         const model = await tx.findOne(Model, { name: modelName }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-        if (!model) throw new AppError('NOT_FOUND', `No model named ${modelName}.`, { field: 'model' });
+        if (!model) throw noSuchModel(modelName);
         const latest = await tx.findOne(ModelVersion, { model }, { orderBy: { version: 'desc' }, fields: ['version'] });
         const row = tx.create(ModelVersion, {
           model,
@@ -369,10 +405,9 @@ export class RegistryService {
     }
   }
 
-  async setAlias(em: EntityManager, modelName: string, alias: string, versionNumber: number): Promise<ModelView> {
+  async setAlias(em: EntityManager, actor: Principal | null, modelName: string, alias: string, versionNumber: number): Promise<ModelView> {
+    const model = mayManage(actor, await em.findOne(Model, { name: modelName }), () => noSuchModel(modelName), `model ${modelName}`);
     reject(checkAliasName(alias));
-    const model = await em.findOne(Model, { name: modelName });
-    if (!model) throw new AppError('NOT_FOUND', `No model named ${modelName}.`, { field: 'model' });
     const version = await em.findOne(ModelVersion, { model, version: versionNumber });
     if (!version) throw new AppError('NOT_FOUND', `Model ${modelName} has no version ${versionNumber}.`, { field: 'version' });
     // An existing alias keeps its id and moves; a new one is inserted.
@@ -385,9 +420,8 @@ export class RegistryService {
     return this.getModelOrFail(em.fork(), modelName);
   }
 
-  async removeAlias(em: EntityManager, modelName: string, alias: string): Promise<ModelView> {
-    const model = await em.findOne(Model, { name: modelName });
-    if (!model) throw new AppError('NOT_FOUND', `No model named ${modelName}.`, { field: 'model' });
+  async removeAlias(em: EntityManager, actor: Principal | null, modelName: string, alias: string): Promise<ModelView> {
+    const model = mayManage(actor, await em.findOne(Model, { name: modelName }), () => noSuchModel(modelName), `model ${modelName}`);
     const removed = await em.nativeDelete(ModelAlias, { model, name: alias });
     if (removed === 0) throw new AppError('NOT_FOUND', `Model ${modelName} has no alias ${alias}.`, { field: 'alias' });
     await this.publish({ model: modelName, alias, version: null });
@@ -395,7 +429,8 @@ export class RegistryService {
   }
 
   /** Refused while an alias points at the version; the artifact goes when no version uses it. */
-  async deleteVersion(em: EntityManager, modelName: string, versionNumber: number): Promise<ModelView> {
+  async deleteVersion(em: EntityManager, actor: Principal | null, modelName: string, versionNumber: number): Promise<ModelView> {
+    mayManage(actor, await em.findOne(Model, { name: modelName }), () => noSuchModel(modelName), `model ${modelName}`);
     const view = await this.getModelOrFail(em, modelName);
     const version = view.versions.find((v) => v.version === versionNumber);
     if (!version) throw new AppError('NOT_FOUND', `Model ${modelName} has no version ${versionNumber}.`, { field: 'version' });
@@ -417,7 +452,7 @@ export class RegistryService {
   /** The version a ref points at now. NOT_FOUND names what is missing: the model, the alias or the version. */
   async resolveVersion(em: EntityManager, ref: VersionRef): Promise<ResolvedVersion> {
     const model = await em.findOne(Model, { name: ref.model });
-    if (!model) throw new AppError('NOT_FOUND', `No model named ${ref.model}.`, { field: 'model' });
+    if (!model) throw noSuchModel(ref.model);
     let row: ModelVersion | null;
     let alias: string | undefined;
     if (ref.version !== undefined && ref.version !== null) {
@@ -446,20 +481,31 @@ export class RegistryService {
   }
 
   /** Alias moves of one model as they happen; NOT_FOUND for an unknown model. */
-  async watchAliases(modelName: string): Promise<AsyncIterableIterator<AliasChangedEvent>> {
+  async watchAliases(actor: Principal | null, modelName: string): Promise<AsyncIterableIterator<AliasChangedEvent>> {
+    const me = signedIn(actor);
     const events = await this.deps.events.subscribe<AliasChangedEvent>(`model.${modelName}`);
-    const exists = await this.deps.db
-      .fork()
-      .count(Model, { name: modelName })
-      .catch(async (error: unknown) => {
-        await events.return?.();
-        throw error;
-      });
-    if (!exists) {
+    const current = () => this.deps.db.fork().findOne(Model, { name: modelName }, { fields: ['owner', 'visibility'] });
+    try {
+      mayRead(me, await current(), () => noSuchModel(modelName));
+    } catch (error) {
       await events.return?.();
-      throw new AppError('NOT_FOUND', `No model named ${modelName}.`, { field: 'model' });
+      throw error;
     }
-    return events;
+    // Visibility can change while someone listens: each event re-reads it (alias moves are rare).
+    let visible = true;
+    const checked: AsyncIterableIterator<AliasChangedEvent> = {
+      next: async () => {
+        const step = await events.next();
+        if (!step.done) {
+          const model = await current();
+          visible = model !== null && canRead(me, model);
+        }
+        return step;
+      },
+      return: () => events.return?.() ?? Promise.resolve({ done: true, value: undefined }),
+      [Symbol.asyncIterator]: () => checked,
+    };
+    return authorizedEvents(this.principals, me, checked, () => visible);
   }
 
   readArtifact(key: string): Promise<Buffer> {

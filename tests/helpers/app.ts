@@ -5,7 +5,10 @@ import { startApp, type App, type AppOptions } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logger.js';
 import { QUEUE_NAMES } from '../../src/queue/index.js';
+import type { Role } from '../../src/domain/index.js';
+import { User } from '../../src/entities/index.js';
 import { ArenaGraphQLError, createArenaClient, type ArenaClient } from '../../src/sdk/index.js';
+import type { UserView } from '../../src/services/index.js';
 import type { TestBackend } from './backend.js';
 
 export interface TestApp {
@@ -13,9 +16,25 @@ export interface TestApp {
   readonly config: Config;
   /** http://127.0.0.1:<port> */
   readonly url: string;
+  /** Signed in as an admin (most tests are not about permissions). */
   readonly client: ArenaClient;
+  /** The admin's access token, and the header that carries it. */
+  readonly token: string;
+  readonly auth: { authorization: string };
+  /** A new user with this role, signed in, with a client of their own (closed with the app). */
+  signIn(role: Role, email?: string): Promise<SignedIn>;
   close(): Promise<void>;
 }
+
+export interface SignedIn {
+  readonly user: UserView;
+  readonly token: string;
+  readonly refreshToken: string;
+  readonly client: ArenaClient;
+  readonly auth: { authorization: string };
+}
+
+export const TEST_PASSWORD = 'correct horse battery staple';
 
 const quiet = () => new Writable({ write: (_chunk, _enc, done) => done() });
 
@@ -32,14 +51,28 @@ export async function startTestApp(
     worker: 'worker' in options ? options.worker : { queues: QUEUE_NAMES, concurrency: 4 },
   });
   const url = app.api?.url ?? 'http://127.0.0.1:0';
-  const client = createArenaClient({ url, webSocketImpl: WebSocket });
+  const clients: ArenaClient[] = [];
+  let n = 0;
+  const signIn = async (role: Role, email = `${role}-${++n}@test.example`): Promise<SignedIn> => {
+    const { services, db } = app.runtime;
+    // A restarted app on the same data keeps its users.
+    if (!(await db.fork().findOne(User, { email }))) await services.users.insert(db.fork(), { email, password: TEST_PASSWORD, role });
+    const tokens = await services.auth.openSession(db.fork(), await db.fork().findOneOrFail(User, { email }));
+    const client = createArenaClient({ url, webSocketImpl: WebSocket, token: tokens.accessToken });
+    clients.push(client);
+    return { user: tokens.user, token: tokens.accessToken, refreshToken: tokens.refreshToken, client, auth: { authorization: `Bearer ${tokens.accessToken}` } };
+  };
+  const admin = await signIn('admin', 'root@test.example');
   return {
     app,
     config,
     url,
-    client,
+    client: admin.client,
+    token: admin.token,
+    auth: admin.auth,
+    signIn,
     close: async () => {
-      await client.close();
+      await Promise.all(clients.map((c) => c.close()));
       await app.close();
     },
   };

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { PingJobDocument, RequestPingDocument, createArenaClient } from '../../src/sdk/index.js';
+import { LoginDocument, MeDocument, PingJobDocument, RedeemSignInLinkDocument, RequestPingDocument, createArenaClient } from '../../src/sdk/index.js';
 import { createTestBackend, type TestBackend } from '../helpers/backend.js';
 import { runArena, spawnArena, waitForListening } from '../helpers/cli.js';
 
@@ -52,7 +52,15 @@ describe('arena CLI', { timeout: 90_000 }, () => {
     const env = { ...backend.env, PORT: '0', LOG_LEVEL: 'info' };
     const server = spawnArena(['start'], env);
     const url = await waitForListening(server);
-    const client = createArenaClient({ url, webSocketImpl: WebSocket });
+    // First contact: the first start prints a one-time sign-in link; redeeming it signs in as the new admin.
+    await expect.poll(() => server.output()).toMatch(/"signInLink"/);
+    const link = /"signInLink":"([^"]+)"/.exec(server.output())?.[1];
+    expect(link).toMatch(/\/graphiql#signin=/);
+    const anonymous = createArenaClient({ url });
+    const { redeemSignInLink } = await anonymous.request(RedeemSignInLinkDocument, { input: { token: new URL(link!).hash.slice('#signin='.length) } });
+    expect(redeemSignInLink.user).toMatchObject({ email: 'admin@localhost', role: 'admin' });
+    const token = redeemSignInLink.accessToken;
+    const client = createArenaClient({ url, webSocketImpl: WebSocket, token });
     const { requestPing } = await client.request(RequestPingDocument, { input: { message: 'mid-flight', delayMs: 1500 } });
     const id = requestPing.pingJob.id;
     await expect.poll(async () => (await client.request(PingJobDocument, { id })).pingJob?.status, { interval: 20 }).toBe('RUNNING');
@@ -64,12 +72,49 @@ describe('arena CLI', { timeout: 90_000 }, () => {
 
     const again = spawnArena(['start'], env);
     try {
-      const client2 = createArenaClient({ url: await waitForListening(again) });
+      // The signing key lives in the database: a token from before the restart still works.
+      const client2 = createArenaClient({ url: await waitForListening(again), token });
+      expect(again.output()).not.toMatch(/signInLink/);
       expect((await client2.request(PingJobDocument, { id })).pingJob).toMatchObject({ status: 'SUCCEEDED', reply: 'pong: mid-flight', attempts: 1 });
     } finally {
       again.kill('SIGTERM');
       await once(again, 'exit');
     }
+  });
+
+  it('arena users create / token / link give scripts and CI a signed-in identity', async () => {
+    const created = await runArena(['users', 'create', '--email', 'Ops@Example.com', '--role', 'viewer'], backend.env);
+    expect(created.code, created.output).toBe(0);
+    expect(created.output).toMatch(/Created viewer ops@example\.com/);
+    const password = /Password \(shown once\): (\S+)/.exec(created.output)?.[1];
+    expect(password).toBeTruthy();
+    const duplicate = await runArena(['users', 'create', '--email', 'ops@example.com'], backend.env);
+    expect(duplicate.code).toBe(2);
+    expect(duplicate.output).toMatch(/CONFLICT: A user with email ops@example.com already exists/);
+    const badRole = await runArena(['users', 'create', '--email', 'x@example.com', '--role', 'root'], backend.env);
+    expect(badRole.code).not.toBe(0);
+    expect(badRole.output).toMatch(/must be one of admin, user, viewer/);
+
+    const issued = await runArena(['users', 'token', '--email', 'ops@example.com'], backend.env);
+    expect(issued.code, issued.output).toBe(0);
+    const token = issued.output.trim().split('\n').pop()!;
+    const unknown = await runArena(['users', 'token', '--email', 'nobody@example.com'], backend.env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.output).toMatch(/No user with email nobody@example.com/);
+
+    const server = spawnArena(['start'], { ...backend.env, PORT: '0', LOG_LEVEL: 'info' });
+    try {
+      const url = await waitForListening(server);
+      const me = await createArenaClient({ url, token }).request(MeDocument, {});
+      expect(me.me).toMatchObject({ email: 'ops@example.com', role: 'viewer' });
+      const login = await createArenaClient({ url }).request(LoginDocument, { input: { email: 'ops@example.com', password: password! } });
+      expect(login.login.user.role).toBe('viewer');
+    } finally {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+    }
+    const link = await runArena(['users', 'link', '--email', 'ops@example.com', '--url', 'https://arena.example.com/'], backend.env);
+    expect(link.output.trim()).toMatch(/^https:\/\/arena\.example\.com\/graphiql#signin=[\w-]{43}$/m);
   });
 
   it.runIf(!process.env['DATABASE_URL'])('a second process on the same embedded data directory is refused', async () => {

@@ -123,7 +123,7 @@ describe('shutdown and readiness, as clients see them', () => {
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     await new Promise<void>((resolve) => socket.once('open', () => resolve()));
     const acked = new Promise<void>((resolve) => socket.once('message', () => resolve()));
-    socket.send(JSON.stringify({ type: 'connection_init' }));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: t.auth }));
     await acked;
     socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `subscription { pingJobUpdated(id: "${requestPing.pingJob.id}") { status } }` } }));
     await stop(t);

@@ -56,7 +56,7 @@ describe('GraphQL over WebSocket (graphql-transport-ws)', () => {
 
   it('several subscribers each get the result', async () => {
     const { requestPing } = await t.client.request(RequestPingDocument, { input: { message: 'fan-out', delayMs: 300 } });
-    const clients = [0, 1, 2].map(() => createArenaClient({ url: t.url, webSocketImpl: WebSocket }));
+    const clients = [0, 1, 2].map(() => createArenaClient({ url: t.url, webSocketImpl: WebSocket, token: t.token }));
     try {
       const results = await Promise.all(clients.map((c) => collectUntil(c.subscribe(PingJobUpdatedDocument, { id: requestPing.pingJob.id }), done)));
       for (const events of results) expect(events.at(-1)!.pingJobUpdated.reply).toBe('pong: fan-out');
@@ -75,7 +75,7 @@ describe('GraphQL over WebSocket (graphql-transport-ws)', () => {
   });
 
   it('counts open sockets and active subscriptions, back to zero when clients leave', async () => {
-    const client = createArenaClient({ url: t.url, webSocketImpl: WebSocket });
+    const client = createArenaClient({ url: t.url, webSocketImpl: WebSocket, token: t.token });
     const { requestPing } = await t.client.request(RequestPingDocument, { input: { message: 'gauge', delayMs: 30_000 } });
     const iterator = client.subscribe(PingJobUpdatedDocument, { id: requestPing.pingJob.id });
     await iterator.next();
@@ -124,7 +124,7 @@ describe('WebSocket protocol errors close the socket with the protocol’s code'
     const { socket, opened, closed } = open();
     await opened;
     const acked = new Promise<unknown>((resolve) => socket.once('message', (data) => resolve(JSON.parse(data.toString()))));
-    socket.send(JSON.stringify({ type: 'connection_init' }));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: t.auth }));
     expect(await acked).toEqual({ type: 'connection_ack' });
     socket.close(1000);
     expect((await closed).code).toBe(1000);

@@ -7,7 +7,7 @@ describe('request context', () => {
     const fork = vi.fn(() => ({ forked: true }));
     const child = vi.fn(() => ({ child: true }));
     const runtime = { db: { fork }, log: { child }, services: {} } as unknown as Runtime;
-    const context = createContext(runtime, 'req-1', { transport: 'ws' });
+    const context = createContext(runtime, 'req-1', { principal: null, ip: null }, { transport: 'ws' });
     const copy = Object.assign(Object.create(Object.getPrototypeOf(context)), context);
     expect(fork).not.toHaveBeenCalled();
     expect(child).not.toHaveBeenCalled();

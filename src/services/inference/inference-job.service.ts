@@ -2,11 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { argmax, checkText, type JobStatus } from '../../domain/index.js';
+import { argmax, canRead, checkText, isAdmin, type JobStatus } from '../../domain/index.js';
 import { InferenceJob, InferenceResult, type JobRowRepository } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
+import type { Principal, PrincipalDirectory } from '../auth/principals.js';
+import { authorizedEvents, mayCreate, privateTo, signedIn } from '../authz.js';
 import type { ServiceDeps } from '../context.js';
 import { spoolUpload } from '../uploads.js';
 import { runJob } from '../job-runner.js';
@@ -42,7 +44,6 @@ export interface SubmitInferenceJob extends VersionRef {
   readonly texts?: readonly string[] | null;
   /** …a JSON Lines file: one JSON string, or one `{ "text": … }` object, per line. */
   readonly file?: Readable | null;
-  readonly principal: string | null;
 }
 
 export interface InferenceResultView {
@@ -143,10 +144,18 @@ export class InferenceJobService {
     private readonly deps: ServiceDeps,
     private readonly inference: InferenceService,
     private readonly artifacts: ArtifactStore,
+    private readonly principals: PrincipalDirectory,
   ) {}
 
-  async submit(em: EntityManager, input: SubmitInferenceJob): Promise<InferenceJobView> {
+  async submit(em: EntityManager, actor: Principal | null, input: SubmitInferenceJob): Promise<InferenceJobView> {
     const limits = this.deps.config.inference;
+    let owner: Principal;
+    try {
+      owner = mayCreate(actor);
+    } catch (error) {
+      input.file?.resume();
+      throw error;
+    }
     const hasTexts = input.texts !== undefined && input.texts !== null;
     if (hasTexts === Boolean(input.file)) {
       input.file?.resume();
@@ -154,7 +163,7 @@ export class InferenceJobService {
     }
     let meta;
     try {
-      meta = await this.inference.resolve(em, input);
+      meta = await this.inference.resolve(em, input, owner);
     } catch (error) {
       input.file?.resume();
       throw error;
@@ -187,7 +196,7 @@ export class InferenceJobService {
       version: meta.version,
       inputKey: stored.key,
       total: texts.length,
-      principal: input.principal,
+      principal: owner.id,
       createdAt: now,
       updatedAt: now,
     });
@@ -205,16 +214,19 @@ export class InferenceJobService {
     return dispatchJob(this.deps, 'inference', { inferenceJobId: id }, id);
   }
 
-  async get(em: EntityManager, id: string): Promise<InferenceJobView | null> {
+  /** Null when there is no such job or the caller may not see it (jobs are their submitter's). */
+  async get(em: EntityManager, actor: Principal | null, id: string): Promise<InferenceJobView | null> {
+    const me = signedIn(actor);
     if (!isUuid(id)) return null;
     const row = await em.findOne(InferenceJob, { id });
-    return row ? toView(row) : null;
+    return row && canRead(me, privateTo(row.principal)) ? toView(row) : null;
   }
 
   /** Results in input order, keyset-paginated on the index; optionally one label's only. */
-  async results(em: EntityManager, jobId: string, first: number, afterIndex: number | undefined, label: string | null | undefined) {
+  async results(em: EntityManager, actor: Principal | null, jobId: string, first: number, afterIndex: number | undefined, label: string | null | undefined) {
+    const me = signedIn(actor);
     const job = isUuid(jobId) ? await em.findOne(InferenceJob, { id: jobId }) : null;
-    if (!job) throw notFound('inference job', jobId);
+    if (!job || !canRead(me, privateTo(job.principal))) throw notFound('inference job', jobId);
     const [model] = await em.getConnection().execute<{ labels: string[] }[]>('select labels from model where name = ?', [job.modelName]);
     const labels = model?.labels ?? [];
     const where = { jobId, ...(label ? { label } : {}) };
@@ -231,7 +243,19 @@ export class InferenceJobService {
     return { nodes, hasMore: rows.length > first, totalCount: () => em.fork().count(InferenceResult, where) };
   }
 
-  async stats(em: EntityManager, model: string | null | undefined): Promise<InferenceStatsView> {
+  /** Totals over the caller's jobs (everyone's for admins), for one model or all. */
+  async stats(em: EntityManager, actor: Principal | null, model: string | null | undefined): Promise<InferenceStatsView> {
+    const me = signedIn(actor);
+    const conditions: string[] = [];
+    const params: string[] = [];
+    if (model) {
+      conditions.push('model_name = ?');
+      params.push(model);
+    }
+    if (!isAdmin(me)) {
+      conditions.push('principal = ?');
+      params.push(me.id);
+    }
     const [row] = await em.getConnection().execute<Record<string, string | number | null>[]>(
       `select count(*)::int as total,
               count(*) filter (where status = 'QUEUED')::int as queued,
@@ -243,8 +267,8 @@ export class InferenceJobService {
               coalesce(sum(failed), 0)::bigint as texts_failed,
               sum(processed) filter (where status = 'SUCCEEDED') as done_texts,
               sum(extract(epoch from finished_at - started_at)) filter (where status = 'SUCCEEDED') as done_seconds
-         from inference_job ${model ? 'where model_name = ?' : ''}`,
-      model ? [model] : [],
+         from inference_job ${conditions.length > 0 ? `where ${conditions.join(' and ')}` : ''}`,
+      params,
     );
     const n = (v: unknown) => Number(v ?? 0);
     const finished = n(row!['completed']) + n(row!['failed']);
@@ -264,12 +288,15 @@ export class InferenceJobService {
   }
 
   /** The job's current state, then every change until it finishes (see watchJob). */
-  watch(id: string): Promise<AsyncIterableIterator<InferenceJobView>> {
-    return watchJob(this.deps, topic(id), 'inference job', id, () => this.get(this.deps.db.fork(), id));
+  async watch(actor: Principal | null, id: string): Promise<AsyncIterableIterator<InferenceJobView>> {
+    const me = signedIn(actor);
+    const events = await watchJob(this.deps, topic(id), 'inference job', id, () => this.get(this.deps.db.fork(), me, id));
+    return authorizedEvents(this.principals, me, events, (view) => canRead(me, privateTo(view.principal)));
   }
 
   async publishCurrent(em: EntityManager, id: string): Promise<void> {
-    const view = await this.get(em, id);
+    const row = isUuid(id) ? await em.findOne(InferenceJob, { id }) : null;
+    const view = row ? toView(row) : null;
     if (view) await this.deps.events.publish(topic(id), view);
   }
 

@@ -1,8 +1,9 @@
 import { hash } from 'node:crypto';
 import type { EntityManager, FilterQuery } from '@mikro-orm/postgresql';
-import { InferenceLog } from '../../entities/index.js';
+import { InferenceLog, Model } from '../../entities/index.js';
 import {
   checkTexts,
+  isAdmin,
   featurizeBatch,
   parseFeaturizerSpec,
   parseTensorInputs,
@@ -18,12 +19,14 @@ import { MicroBatcher } from '../../inference/micro-batcher.js';
 import { OnnxSession } from '../../inference/onnx-session.js';
 import type { ResultCache } from '../../inference/result-cache.js';
 import type { ServiceDeps } from '../context.js';
-import type { AliasChangedEvent, RegistryService, ResolvedVersion, VersionRef } from '../registry.service.js';
+import { noSuchModel, type AliasChangedEvent, type RegistryService, type ResolvedVersion, type VersionRef } from '../registry.service.js';
+import type { Principal } from '../auth/principals.js';
+import { mayRead, signedIn } from '../authz.js';
 import type { AuditWriter } from './audit-writer.js';
 
 /** Who is asking, for the audit log. */
 export interface Caller {
-  readonly principal: string | null;
+  readonly principal: Principal | null;
   readonly requestId: string | null;
 }
 
@@ -93,7 +96,7 @@ export class InferenceService {
     const limits = this.deps.config.inference;
     const violation = checkTexts(texts, limits);
     if (violation) throw badInput(violation.message, { field: violation.field });
-    const { loaded, meta } = await this.serve(ref);
+    const { loaded, meta } = await this.serve(ref, caller.principal);
     if (!loaded.spec || !loaded.batcher) {
       throw badInput(`${meta.modelName} is a ${meta.task} model; classify takes text-classification models. Use predict with its input tensors.`, {
         field: 'model',
@@ -116,7 +119,7 @@ export class InferenceService {
     this.audit.record([
       {
         kind: 'CLASSIFY',
-        principal: caller.principal,
+        principal: caller.principal!.id,
         requestId: caller.requestId,
         modelName: meta.modelName,
         modelVersionId: meta.id,
@@ -136,7 +139,7 @@ export class InferenceService {
 
   async predict(ref: VersionRef, inputs: unknown, caller: Caller): Promise<PredictResult> {
     const started = performance.now();
-    const { loaded, meta } = await this.serve(ref);
+    const { loaded, meta } = await this.serve(ref, caller.principal);
     let parsed;
     try {
       parsed = parseTensorInputs({ inputs: loaded.session.inputs, outputs: loaded.session.outputs }, inputs, {
@@ -159,7 +162,7 @@ export class InferenceService {
     this.audit.record([
       {
         kind: 'PREDICT',
-        principal: caller.principal,
+        principal: caller.principal!.id,
         requestId: caller.requestId,
         modelName: meta.modelName,
         modelVersionId: meta.id,
@@ -188,8 +191,14 @@ export class InferenceService {
   }
 
   /** The audit log, newest first, keyset-paginated on the entry id (`afterId`: the last id seen). */
-  async listLogs(em: EntityManager, filter: LogFilter, first: number, afterId: number | undefined) {
+  async listLogs(em: EntityManager, actor: Principal | null, filter: LogFilter, first: number, afterId: number | undefined) {
+    const me = signedIn(actor);
     const where: FilterQuery<InferenceLog> = {};
+    // Admins see every call; others their own calls and every call on models they own.
+    if (!isAdmin(me)) {
+      const owned = await em.find(Model, { owner: me.id }, { fields: ['name'] });
+      where.$or = [{ principal: me.id }, { modelName: { $in: owned.map((m) => m.name) } }];
+    }
     if (filter.version !== undefined && filter.version !== null) {
       if (!filter.model) throw badInput('version filters need the model they belong to: pass model as well.', { field: 'version' });
       where.version = filter.version;
@@ -229,22 +238,26 @@ export class InferenceService {
   }
 
   /** Resolves a ref to the version it means now (NOT_FOUND when it means nothing). */
-  resolve(em: EntityManager, ref: VersionRef): Promise<ResolvedVersion> {
-    return this.registry.resolveVersion(em, ref);
+  async resolve(em: EntityManager, ref: VersionRef, actor: Principal | null): Promise<ResolvedVersion> {
+    return mayRead(actor, await this.registry.resolveVersion(em, ref), () => noSuchModel(ref.model));
   }
 
   /**
    * The version a ref points at (as resolved for this ref: with its alias) and its loaded
    * session, resolving and loading on first use.
    */
-  private async serve(ref: VersionRef): Promise<{ loaded: Loaded; meta: ResolvedVersion }> {
+  private async serve(ref: VersionRef, actor: Principal | null): Promise<{ loaded: Loaded; meta: ResolvedVersion }> {
+    signedIn(actor);
     const key = pointerKey(ref);
     const pointer = this.pointers.get(key);
     if (pointer) {
       if (performance.now() - pointer.checkedAt > this.deps.config.inference.aliasRefreshMs) this.recheck(ref, key);
+      mayRead(actor, pointer.meta, () => noSuchModel(ref.model));
       return { loaded: await this.load(pointer.meta), meta: pointer.meta };
     }
     const meta = await this.registry.resolveVersion(this.deps.db.fork(), ref);
+    // Checked before loading: nobody makes this process load a model they may not use.
+    mayRead(actor, meta, () => noSuchModel(ref.model));
     const loaded = await this.load(meta);
     this.pointers.set(key, { meta, checkedAt: performance.now() });
     if (meta.alias !== undefined) void this.watch(meta.modelName);
