@@ -17,6 +17,7 @@ const describe = (m: ort.InferenceSession.ValueMetadata): TensorInfo =>
  * request for that version and released only when nothing is running on it any more.
  */
 export class OnnxSession {
+  /** Runs in progress plus callers holding a lease (waiting in a micro-batch, say). */
   private running = 0;
   private retired = false;
   private released: Promise<void> | undefined;
@@ -49,11 +50,27 @@ export class OnnxSession {
     return { probabilities: output.data, classes: output.dims[1]! };
   }
 
+  /**
+   * Keeps the session alive until the returned function is called, even if it is retired
+   * meanwhile (evicted from the cache): a call that picked this session finishes on it.
+   */
+  lease(): () => void {
+    if (this.released) throw new Error('session was released');
+    this.running++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.running--;
+      if (this.retired && this.running === 0) void this.release();
+    };
+  }
+
   async run(inputs: readonly TensorValue[]): Promise<TensorValue[]> {
-    if (this.retired) throw new Error('session was released');
+    if (this.released) throw new Error('session was released');
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of inputs) feeds[input.name] = new ort.Tensor(input.type as ort.Tensor.Type, input.data as never, input.dims);
-    this.running++;
+    const done = this.lease();
     try {
       const results = await this.session.run(feeds);
       return this.outputs.map(({ name }) => {
@@ -61,8 +78,7 @@ export class OnnxSession {
         return { name, type: t.type, dims: t.dims, data: t.data };
       });
     } finally {
-      this.running--;
-      if (this.retired && this.running === 0) void this.release();
+      done();
     }
   }
 

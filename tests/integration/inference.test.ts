@@ -249,6 +249,37 @@ describe.runIf(scaled)('hot reload across processes', () => {
   });
 });
 
+describe('more champions in use than the model cache holds', () => {
+  it('serves every one, concurrently, evicting and reloading without a failed request', async () => {
+    const own = await createTestBackend();
+    const small = await startTestApp(own, { ARENA_MODEL_CACHE_SIZE: '1' });
+    try {
+      const models = ['tiny-a', 'tiny-b', 'tiny-c'];
+      const w = models.map((_, i) => weights(40 + i));
+      for (const [i, name] of models.entries()) {
+        await small.client.request(CreateModelDocument, { input: { name, labels: ['ham', 'spam'] } });
+        await small.client.request(RegisterModelVersionDocument, { input: { model: name, file: onnxFile(w[i]!), alias: 'champion' } });
+      }
+      const calls = Array.from({ length: 30 }, (_, k) => {
+        const i = k % models.length;
+        const text = `${TEXTS[k % TEXTS.length]!} ${k}`;
+        return small.client.request(ClassifyDocument, { model: models[i]!, texts: [text] }).then(({ classify }) => ({ i, text, classify }));
+      });
+      const settled = await Promise.allSettled(calls);
+      expect(settled.filter((s) => s.status === 'rejected')).toEqual([]);
+      for (const s of settled) {
+        const { i, text, classify } = (s as PromiseFulfilledResult<Awaited<(typeof calls)[number]>>).value;
+        expect(classify.model).toBe(models[i]);
+        expect(classify.results[0]!.label).toBe(forwardPredict(text, SPEC, w[i]!).label);
+      }
+      expect(small.app.runtime.services.inference.loadedVersions().length).toBeLessThanOrEqual(1);
+    } finally {
+      await small.close();
+      await own.cleanup();
+    }
+  });
+});
+
 describe('upload validation', () => {
   beforeAll(async () => {
     await t.client.request(CreateModelDocument, { input: { name: 'strict', labels: ['ok', 'toxic', 'spam'] } });

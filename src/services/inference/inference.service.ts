@@ -96,88 +96,96 @@ export class InferenceService {
     const limits = this.deps.config.inference;
     const violation = checkTexts(texts, limits);
     if (violation) throw badInput(violation.message, { field: violation.field });
-    const { loaded, meta } = await this.serve(ref, caller.principal);
-    if (!loaded.spec || !loaded.batcher) {
-      throw badInput(`${meta.modelName} is a ${meta.task} model; classify takes text-classification models. Use predict with its input tensors.`, {
-        field: 'model',
-      });
-    }
-    const digests = texts.map(sha256);
-    const keys = digests.map((d) => `${meta.id}:${d}`);
-    const fromCache = await this.cache.getMany(keys);
-    const misses: number[] = [];
-    for (let i = 0; i < texts.length; i++) if (!fromCache[i]) misses.push(i);
-    const fresh = misses.length === 0 ? [] : await loaded.batcher.submit(misses.map((i) => texts[i]!));
-    this.counts.textsFromModel += misses.length;
-    this.counts.textsFromCache += texts.length - misses.length;
-    const rows = fromCache.slice();
-    misses.forEach((i, k) => (rows[i] = fresh[k]));
-    if (fresh.length > 0) void this.cache.setMany(misses.map((i, k) => [keys[i]!, fresh[k]!] as const));
+    const { loaded, meta, done } = await this.serve(ref, caller.principal);
+    try {
+      if (!loaded.spec || !loaded.batcher) {
+        throw badInput(`${meta.modelName} is a ${meta.task} model; classify takes text-classification models. Use predict with its input tensors.`, {
+          field: 'model',
+        });
+      }
+      const digests = texts.map(sha256);
+      const keys = digests.map((d) => `${meta.id}:${d}`);
+      const fromCache = await this.cache.getMany(keys);
+      const misses: number[] = [];
+      for (let i = 0; i < texts.length; i++) if (!fromCache[i]) misses.push(i);
+      const fresh = misses.length === 0 ? [] : await loaded.batcher.submit(misses.map((i) => texts[i]!));
+      this.counts.textsFromModel += misses.length;
+      this.counts.textsFromCache += texts.length - misses.length;
+      const rows = fromCache.slice();
+      misses.forEach((i, k) => (rows[i] = fresh[k]));
+      if (fresh.length > 0) void this.cache.setMany(misses.map((i, k) => [keys[i]!, fresh[k]!] as const));
 
-    const results = rows.map((p, i) => ({ ...toClassification(p!, meta.labels), cached: fromCache[i] !== undefined }));
-    const latencyMs = performance.now() - started;
-    this.audit.record([
-      {
-        kind: 'CLASSIFY',
-        principal: caller.principal!.id,
-        requestId: caller.requestId,
-        modelName: meta.modelName,
-        modelVersionId: meta.id,
-        version: meta.version,
-        inputDigest: digests.length === 1 ? digests[0]! : sha256(digests.join('\n')),
-        inputCount: texts.length,
-        inputLength: texts.reduce((n, t) => n + t.length, 0),
-        label: results.length === 1 ? results[0]!.label : null,
-        output: { labels: meta.labels, predictions: results.map((r) => r.label), scores: rows.map((p) => Array.from(p!)) },
-        latencyMs,
-        cachedCount: texts.length - misses.length,
-        createdAt: this.deps.now(),
-      },
-    ]);
-    return { ...served(meta), results, latencyMs };
+      const results = rows.map((p, i) => ({ ...toClassification(p!, meta.labels), cached: fromCache[i] !== undefined }));
+      const latencyMs = performance.now() - started;
+      this.audit.record([
+        {
+          kind: 'CLASSIFY',
+          principal: caller.principal!.id,
+          requestId: caller.requestId,
+          modelName: meta.modelName,
+          modelVersionId: meta.id,
+          version: meta.version,
+          inputDigest: digests.length === 1 ? digests[0]! : sha256(digests.join('\n')),
+          inputCount: texts.length,
+          inputLength: texts.reduce((n, t) => n + t.length, 0),
+          label: results.length === 1 ? results[0]!.label : null,
+          output: { labels: meta.labels, predictions: results.map((r) => r.label), scores: rows.map((p) => Array.from(p!)) },
+          latencyMs,
+          cachedCount: texts.length - misses.length,
+          createdAt: this.deps.now(),
+        },
+      ]);
+      return { ...served(meta), results, latencyMs };
+    } finally {
+      done();
+    }
   }
 
   async predict(ref: VersionRef, inputs: unknown, caller: Caller): Promise<PredictResult> {
     const started = performance.now();
-    const { loaded, meta } = await this.serve(ref, caller.principal);
-    let parsed;
+    const { loaded, meta, done } = await this.serve(ref, caller.principal);
     try {
-      parsed = parseTensorInputs({ inputs: loaded.session.inputs, outputs: loaded.session.outputs }, inputs, {
-        maxElements: this.deps.config.inference.maxPredictElements,
-      });
-    } catch (error) {
-      if (error instanceof TensorInputError) throw badInput(error.message, { field: 'inputs', problems: error.problems });
-      throw error;
+      let parsed;
+      try {
+        parsed = parseTensorInputs({ inputs: loaded.session.inputs, outputs: loaded.session.outputs }, inputs, {
+          maxElements: this.deps.config.inference.maxPredictElements,
+        });
+      } catch (error) {
+        if (error instanceof TensorInputError) throw badInput(error.message, { field: 'inputs', problems: error.problems });
+        throw error;
+      }
+      let outputs;
+      try {
+        outputs = await loaded.session.run(parsed);
+      } catch (error) {
+        // The inputs matched the signature, so what onnxruntime refused is about values (an index out of range…).
+        throw badInput(`The model could not run on these inputs: ${(error as Error).message.slice(0, 500)}`, { field: 'inputs' });
+      }
+      const json = outputs.map((o) => tensorOutputToJson(o.name, o.type, o.dims, o.data));
+      this.counts.predictions += 1;
+      const latencyMs = performance.now() - started;
+      this.audit.record([
+        {
+          kind: 'PREDICT',
+          principal: caller.principal!.id,
+          requestId: caller.requestId,
+          modelName: meta.modelName,
+          modelVersionId: meta.id,
+          version: meta.version,
+          inputDigest: sha256(JSON.stringify(inputs)),
+          inputCount: 1,
+          inputLength: parsed.reduce((n, t) => n + t.data.length, 0),
+          label: null,
+          output: { outputs: json.map((o) => ({ name: o.name, type: o.type, dims: o.dims })) },
+          latencyMs,
+          cachedCount: 0,
+          createdAt: this.deps.now(),
+        },
+      ]);
+      return { ...served(meta), outputs: json, latencyMs };
+    } finally {
+      done();
     }
-    let outputs;
-    try {
-      outputs = await loaded.session.run(parsed);
-    } catch (error) {
-      // The inputs matched the signature, so what onnxruntime refused is about values (an index out of range…).
-      throw badInput(`The model could not run on these inputs: ${(error as Error).message.slice(0, 500)}`, { field: 'inputs' });
-    }
-    const json = outputs.map((o) => tensorOutputToJson(o.name, o.type, o.dims, o.data));
-    this.counts.predictions += 1;
-    const latencyMs = performance.now() - started;
-    this.audit.record([
-      {
-        kind: 'PREDICT',
-        principal: caller.principal!.id,
-        requestId: caller.requestId,
-        modelName: meta.modelName,
-        modelVersionId: meta.id,
-        version: meta.version,
-        inputDigest: sha256(JSON.stringify(inputs)),
-        inputCount: 1,
-        inputLength: parsed.reduce((n, t) => n + t.data.length, 0),
-        label: null,
-        output: { outputs: json.map((o) => ({ name: o.name, type: o.type, dims: o.dims })) },
-        latencyMs,
-        cachedCount: 0,
-        createdAt: this.deps.now(),
-      },
-    ]);
-    return { ...served(meta), outputs: json, latencyMs };
   }
 
   /**
@@ -185,9 +193,13 @@ export class InferenceService {
    * audit: a job records its own results.
    */
   async scoreTexts(versionId: string, texts: readonly string[]): Promise<{ labels: readonly string[]; rows: Float32Array[] }> {
-    const loaded = await this.load(await this.metaById(versionId));
-    if (!loaded.spec) throw badInput(`${loaded.meta.modelName} is not a text-classification model.`, { field: 'model' });
-    return { labels: loaded.meta.labels, rows: await this.runText(loaded, texts) };
+    const { loaded, done } = await this.acquire(await this.metaById(versionId));
+    try {
+      if (!loaded.spec) throw badInput(`${loaded.meta.modelName} is not a text-classification model.`, { field: 'model' });
+      return { labels: loaded.meta.labels, rows: await this.runText(loaded, texts) };
+    } finally {
+      done();
+    }
   }
 
   /** The audit log, newest first, keyset-paginated on the entry id (`afterId`: the last id seen). */
@@ -246,22 +258,22 @@ export class InferenceService {
    * The version a ref points at (as resolved for this ref: with its alias) and its loaded
    * session, resolving and loading on first use.
    */
-  private async serve(ref: VersionRef, actor: Principal | null): Promise<{ loaded: Loaded; meta: ResolvedVersion }> {
+  private async serve(ref: VersionRef, actor: Principal | null): Promise<{ loaded: Loaded; meta: ResolvedVersion; done: () => void }> {
     signedIn(actor);
     const key = pointerKey(ref);
     const pointer = this.pointers.get(key);
     if (pointer) {
       if (performance.now() - pointer.checkedAt > this.deps.config.inference.aliasRefreshMs) this.recheck(ref, key);
       mayRead(actor, pointer.meta, () => noSuchModel(ref.model));
-      return { loaded: await this.load(pointer.meta), meta: pointer.meta };
+      return { ...(await this.acquire(pointer.meta)), meta: pointer.meta };
     }
     const meta = await this.registry.resolveVersion(this.deps.db.fork(), ref);
     // Checked before loading: nobody makes this process load a model they may not use.
     mayRead(actor, meta, () => noSuchModel(ref.model));
-    const loaded = await this.load(meta);
+    const leased = await this.acquire(meta);
     this.pointers.set(key, { meta, checkedAt: performance.now() });
     if (meta.alias !== undefined) void this.watch(meta.modelName);
-    return { loaded, meta };
+    return { ...leased, meta };
   }
 
   /**
@@ -326,6 +338,22 @@ export class InferenceService {
     return this.registry.resolveVersionById(this.deps.db.fork(), versionId);
   }
 
+  /**
+   * A loaded version, kept alive for the caller until `done()`: evicting it from the cache
+   * meanwhile only retires it. One evicted and released before the lease was taken is loaded again.
+   */
+  private async acquire(meta: ResolvedVersion): Promise<{ loaded: Loaded; done: () => void }> {
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.load(meta);
+      try {
+        return { loaded, done: loaded.session.lease() };
+      } catch (error) {
+        // Evicted and released between loading and leasing (another load pushed it out): load again.
+        if (attempt >= 3) throw error;
+      }
+    }
+  }
+
   private load(meta: ResolvedVersion): Promise<Loaded> {
     const existing = this.sessions.get(meta.id);
     if (existing) {
@@ -336,7 +364,7 @@ export class InferenceService {
     const loading = this.open(meta);
     this.sessions.set(meta.id, loading);
     loading.catch(() => this.sessions.delete(meta.id));
-    this.evict();
+    this.evict(meta.id);
     return loading;
   }
 
@@ -369,14 +397,19 @@ export class InferenceService {
     return rows;
   }
 
-  /** Keeps at most `modelCacheSize` versions, never one a pointer uses. */
-  private evict(): void {
+  /**
+   * Keeps at most `modelCacheSize` versions, least recently used out first: those no alias pointer
+   * names before those one does, and never `keep` (the version being loaded). An evicted version
+   * is only retired: calls holding a lease finish on it, and the next call loads it again.
+   */
+  private evict(keep: string): void {
     const limit = this.deps.config.inference.modelCacheSize;
     if (this.sessions.size <= limit) return;
-    const inUse = new Set([...this.pointers.values()].map((p) => p.meta.id));
-    for (const [id, loading] of this.sessions) {
+    const pointed = new Set([...this.pointers.values()].map((p) => p.meta.id));
+    const order = [...this.sessions.keys()].filter((id) => id !== keep);
+    for (const id of [...order.filter((id) => !pointed.has(id)), ...order.filter((id) => pointed.has(id))]) {
       if (this.sessions.size <= limit) break;
-      if (inUse.has(id)) continue;
+      const loading = this.sessions.get(id)!;
       this.sessions.delete(id);
       void loading.then((l) => l.session.retire()).catch(() => {});
     }
