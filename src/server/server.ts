@@ -115,7 +115,7 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
     {
       schema,
       connectionInitWaitTimeout: config.wsInitTimeoutMs,
-      validate: validateWithLimits(limits),
+      validate: validateWithLimits(limits, { introspection: config.introspection }),
       // A missing or bad token closes the socket with 4403 before any operation.
       onConnect: async (ctx) => {
         let identity: RequestIdentity;

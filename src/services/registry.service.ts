@@ -449,9 +449,14 @@ export class RegistryService {
     return this.getModelOrFail(em.fork(), modelName);
   }
 
-  /** The version a ref points at now. NOT_FOUND names what is missing: the model, the alias or the version. */
-  async resolveVersion(em: EntityManager, ref: VersionRef): Promise<ResolvedVersion> {
+  /**
+   * The version a ref points at now. NOT_FOUND names what is missing: the model, the alias or the
+   * version. With `actor`, one who may not read the model gets the very answer a missing model gets.
+   */
+  async resolveVersion(em: EntityManager, ref: VersionRef, actor?: Principal | null): Promise<ResolvedVersion> {
     const model = await em.findOne(Model, { name: ref.model });
+    // Before any lookup of versions or aliases: "no version 9" would tell a stranger the model exists.
+    if (actor !== undefined) mayRead(actor, model, () => noSuchModel(ref.model));
     if (!model) throw noSuchModel(ref.model);
     let row: ModelVersion | null;
     let alias: string | undefined;

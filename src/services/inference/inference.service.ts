@@ -251,7 +251,7 @@ export class InferenceService {
 
   /** Resolves a ref to the version it means now (NOT_FOUND when it means nothing). */
   async resolve(em: EntityManager, ref: VersionRef, actor: Principal | null): Promise<ResolvedVersion> {
-    return mayRead(actor, await this.registry.resolveVersion(em, ref), () => noSuchModel(ref.model));
+    return this.registry.resolveVersion(em, ref, actor);
   }
 
   /**
@@ -267,9 +267,8 @@ export class InferenceService {
       mayRead(actor, pointer.meta, () => noSuchModel(ref.model));
       return { ...(await this.acquire(pointer.meta)), meta: pointer.meta };
     }
-    const meta = await this.registry.resolveVersion(this.deps.db.fork(), ref);
-    // Checked before loading: nobody makes this process load a model they may not use.
-    mayRead(actor, meta, () => noSuchModel(ref.model));
+    // Access is checked before loading: nobody makes this process load a model they may not use.
+    const meta = await this.registry.resolveVersion(this.deps.db.fork(), ref, actor);
     const leased = await this.acquire(meta);
     this.pointers.set(key, { meta, checkedAt: performance.now() });
     if (meta.alias !== undefined) void this.watch(meta.modelName);
