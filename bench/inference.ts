@@ -212,7 +212,7 @@ const latency: Benchmark = {
     const { main, rng } = await setUp(11, progress);
     const sent: number[] = [];
     const single: VariedRequest = {
-      url: main.process.url,
+      url: main.process.url, headers: main.process.headers,
       body: () => {
         const text = shortText(rng);
         if (sent.length < 10_000) sent.push(text.length);
@@ -220,7 +220,7 @@ const latency: Benchmark = {
       },
       verify: (body) => classifyAnswered(body, 1),
     };
-    const trivial: LoadRequest = { url: main.process.url, body: QUERY, expectBody: EXPECTED_BODY };
+    const trivial: LoadRequest = { url: main.process.url, headers: main.process.headers, body: QUERY, expectBody: EXPECTED_BODY };
     await checkVaried(single);
     await checkOnce(trivial);
 
@@ -266,7 +266,7 @@ const batch: Benchmark = {
     const bodies = batches.map((texts) => classifyBody(main.model, texts));
     const featurized = batches.map((texts) => m.featurizeBatch(texts, spec));
     let next = 0;
-    const request: VariedRequest = { url: main.process.url, body: () => bodies[next++ % BODY_POOL]!, verify: (b) => classifyAnswered(b, BATCH_TEXTS) };
+    const request: VariedRequest = { url: main.process.url, headers: main.process.headers, body: () => bodies[next++ % BODY_POOL]!, verify: (b) => classifyAnswered(b, BATCH_TEXTS) };
     await checkVaried(request);
     await checkOnnx(m, session, batches[0]!);
 
@@ -317,7 +317,7 @@ const emails: Benchmark = {
     const batches = Array.from({ length: BODY_POOL }, () => many(EMAILS_PER_REQUEST, () => emailMessage(rng, EMAIL_CHARS.min, EMAIL_CHARS.max).text));
     const bodies = batches.map((texts) => classifyBody(main.model, texts));
     let next = 0;
-    const request: VariedRequest = { url: main.process.url, body: () => bodies[next++ % BODY_POOL]!, verify: (b) => classifyAnswered(b, EMAILS_PER_REQUEST) };
+    const request: VariedRequest = { url: main.process.url, headers: main.process.headers, body: () => bodies[next++ % BODY_POOL]!, verify: (b) => classifyAnswered(b, EMAILS_PER_REQUEST) };
     await checkVaried(request);
     await checkOnnx(m, session, batches[0]!);
 
@@ -409,7 +409,7 @@ const microbatch: Benchmark = {
       const phases = [];
       for (const { window, server } of servers) {
         const request: VariedRequest = {
-          url: server.process.url,
+          url: server.process.url, headers: server.process.headers,
           body: () => classifyBody(server.model, [shortText(rng)]),
           verify: (body) => classifyAnswered(body, 1),
         };
@@ -465,11 +465,11 @@ const bulkJob: Benchmark = {
         chars = avgChars(texts);
         // Serialized before the clock starts: the client's cost is not the platform's.
         const body = bulkBody(bulk.model, texts);
-        const client = clientFor(bulk.process.url);
+        const client = clientFor(bulk.process.url, bulk.process.headers);
         try {
           const cpuBefore = await bulk.process.cpuMicros();
           const started = performance.now();
-          const submitted = await submitJob(bulk.process.url, body);
+          const submitted = await submitJob(bulk.process.url, body, bulk.process.headers);
           const submitMs = performance.now() - started;
           const done = await awaitJob(client, submitted.id, BULK_TIMEOUT_S * 1000);
           const seconds = (performance.now() - started) / 1000;

@@ -17,9 +17,9 @@ import { readOptions } from './lib/options.js';
 import type { BenchmarkReport, Ratio } from './lib/report.js';
 import { formatTable } from './lib/table.js';
 import { inferenceBenchmarks } from './inference.js';
-import { trivialQuery } from './trivial-query.js';
+import { authOverhead, trivialQuery } from './trivial-query.js';
 
-const ALL = [trivialQuery, ...inferenceBenchmarks];
+const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks];
 /** BENCH_ONLY=id,id runs a subset (ids as printed: trivial-query, inference-latency, …). */
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()).filter(Boolean);
 const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.id)) : ALL;
@@ -70,6 +70,9 @@ try {
 await mkdir(new URL('.', RESULTS), { recursive: true });
 await writeFile(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), environment, options, benchmarks: reports }, null, 2)}\n`);
 console.log(`\nresults written to ${RESULTS.pathname}`);
+// A subset (BENCH_ONLY) may leave shared servers up that a later benchmark would have stopped:
+// exiting kills them (lib/child.ts) instead of waiting on their IPC channels.
+process.exit(0);
 
 function print(report: BenchmarkReport): void {
   console.log(`\n${report.title}`);

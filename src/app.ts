@@ -1,7 +1,7 @@
 import type { Config } from './config/index.js';
 import type { Logger } from './logger.js';
 import { createRuntime, type Runtime } from './runtime.js';
-import { startApiServer, type ApiServer } from './server/server.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from './server/server.js';
 import { startWorker, type RunningWorker, type WorkerOptions } from './workers/worker.js';
 
 export interface AppOptions {
@@ -9,6 +9,8 @@ export interface AppOptions {
   readonly api: boolean;
   /** Consume these queues in this process. */
   readonly worker: WorkerOptions | undefined;
+  /** Only benchmarks change these (to measure what authentication and limits cost). */
+  readonly server?: ApiServerOptions;
 }
 
 export interface App {
@@ -25,7 +27,7 @@ export async function startApp(config: Config, log: Logger, options: AppOptions)
   let worker: RunningWorker | undefined;
   try {
     if (options.worker) worker = await startWorker(runtime, options.worker);
-    if (options.api) api = await startApiServer(runtime);
+    if (options.api) api = await startApiServer(runtime, options.server);
   } catch (error) {
     await worker?.close();
     await runtime.close();

@@ -29,8 +29,9 @@ export function classifyAnswered(body: string, texts: number): boolean {
 }
 
 /** The SDK client for a server's GraphQL URL; WebSocket from `ws` (Node 20 has none built in). */
-export function clientFor(graphqlUrl: string): ArenaClient {
-  return createArenaClient({ url: graphqlUrl, webSocketImpl: WebSocket });
+export function clientFor(graphqlUrl: string, headers: Record<string, string> = {}): ArenaClient {
+  const token = headers['authorization']?.replace(/^Bearer /, '');
+  return createArenaClient({ url: graphqlUrl, webSocketImpl: WebSocket, ...(token ? { token } : {}) });
 }
 
 /** Creates `name` (ham/spam) and uploads `onnx` as its champion, through the SDK's multipart upload. */
@@ -45,8 +46,8 @@ export async function registerModel(client: ArenaClient, name: string, onnx: Uin
 export type JobView = InferenceJobFieldsFragment;
 
 /** `submitInferenceJob` with inline texts; the body is built by the caller (see bulkBody) so its cost stays off the clock. */
-export async function submitJob(graphqlUrl: string, body: string): Promise<JobView> {
-  const response = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+export async function submitJob(graphqlUrl: string, body: string, headers: Record<string, string> = {}): Promise<JobView> {
+  const response = await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
   const text = await response.text();
   const parsed = JSON.parse(text) as { data?: { submitInferenceJob: { inferenceJob: JobView } }; errors?: unknown };
   if (response.status !== 200 || !parsed.data || parsed.errors) {

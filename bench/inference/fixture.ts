@@ -90,7 +90,7 @@ export class InferenceFixture {
     try {
       // Unique per run: in scaled mode every server shares one database.
       const model = `bench-${key}-${process.pid}-${Date.now().toString(36)}`;
-      const client = clientFor(server.url);
+      const client = clientFor(server.url, server.headers);
       const version = await registerModel(client, model, await this.model());
       await client.close();
       progress(`started ${server.name} and registered ${model} v${version} in ${((performance.now() - started) / 1000).toFixed(1)} s: ${server.info}`);

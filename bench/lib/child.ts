@@ -11,6 +11,8 @@ export interface ServerProcess {
   readonly name: string;
   readonly url: string;
   readonly info: string;
+  /** Headers each request to it must carry (authorization for the full stack). */
+  readonly headers: Record<string, string>;
   /** User plus system CPU time the server process has used so far. */
   cpuMicros(): Promise<number>;
   stop(): Promise<void>;
@@ -42,6 +44,7 @@ export async function startServer(name: string, entry: URL, env: NodeJS.ProcessE
     name,
     url: ready.url,
     info: ready.info,
+    headers: ready.headers ?? {},
     cpuMicros: async () => (await next(child, name, 'cpu', CPU_PROBE_TIMEOUT_MS, { type: 'cpu' })).micros,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

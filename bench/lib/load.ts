@@ -4,6 +4,8 @@ import { percentile } from './stats.js';
 export interface LoadRequest {
   readonly url: string;
   readonly body: string;
+  /** Sent with every request besides content-type (authorization). */
+  readonly headers?: Record<string, string>;
   /** Every response must carry exactly these bytes; autocannon counts the others as mismatches. */
   readonly expectBody: string;
 }
@@ -21,11 +23,12 @@ export interface LoadResult {
  * response was a 200 with the expected body: a fast wrong answer must never pass as a result.
  */
 export function fire(request: LoadRequest, seconds: number, connections: number): Promise<LoadResult> {
-  return run(request.url, { body: request.body, expectBody: request.expectBody }, seconds, connections);
+  return run(request.url, { body: request.body, expectBody: request.expectBody }, seconds, connections, request.headers);
 }
 
 export interface VariedRequest {
   readonly url: string;
+  readonly headers?: Record<string, string>;
   /** A fresh JSON body per request, so no two requests are the same (a result cache never answers). */
   body(): string;
   /** Whether a 200 response's body is a right answer; autocannon counts the others as mismatches. */
@@ -42,16 +45,17 @@ export function fireVaried(request: VariedRequest, seconds: number, connections:
     },
     seconds,
     connections,
+    request.headers,
   );
 }
 
-function run(url: string, what: Partial<autocannon.Options>, seconds: number, connections: number): Promise<LoadResult> {
+function run(url: string, what: Partial<autocannon.Options>, seconds: number, connections: number, headers: Record<string, string> = {}): Promise<LoadResult> {
   // autocannon's own histogram has 1 ms resolution, too coarse for sub-millisecond answers;
   // its per-response event carries the time as a float.
   const latencies: number[] = [];
   return new Promise((resolve, reject) => {
     const instance = autocannon(
-      { url, method: 'POST', headers: { 'content-type': 'application/json' }, ...what, connections, duration: seconds },
+      { url, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, ...what, connections, duration: seconds },
       (error: unknown, result) => {
         if (error) return reject(error instanceof Error ? error : new Error(String(error)));
         const problems = Object.entries({
@@ -82,7 +86,7 @@ function run(url: string, what: Partial<autocannon.Options>, seconds: number, co
 
 /** One request outside the load run, so a wrong answer is reported with its status and body. */
 export async function checkOnce(request: LoadRequest): Promise<void> {
-  const response = await fetch(request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body });
+  const response = await fetch(request.url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body });
   const text = await response.text();
   if (response.status !== 200 || text !== request.expectBody) {
     throw new Error(`${request.url}: expected 200 ${JSON.stringify(request.expectBody)}, got ${response.status} ${JSON.stringify(text)}`);
@@ -91,7 +95,7 @@ export async function checkOnce(request: LoadRequest): Promise<void> {
 
 /** checkOnce() for a varied request: one fresh body, its answer checked by `verify`. */
 export async function checkVaried(request: VariedRequest): Promise<void> {
-  const response = await fetch(request.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: request.body() });
+  const response = await fetch(request.url, { method: 'POST', headers: { 'content-type': 'application/json', ...request.headers }, body: request.body() });
   const text = await response.text();
   if (response.status !== 200 || !request.verify(text)) {
     throw new Error(`${request.url}: expected 200 with a right answer, got ${response.status} ${JSON.stringify(text.slice(0, 500))}`);

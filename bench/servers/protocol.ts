@@ -1,5 +1,5 @@
 /** Child to parent, over the IPC channel that `fork` opens. */
-export type ChildMessage = { type: 'ready'; url: string; info: string } | { type: 'cpu'; micros: number };
+export type ChildMessage = { type: 'ready'; url: string; info: string; headers?: Record<string, string> } | { type: 'cpu'; micros: number };
 
 /** Parent to child. */
 export type ParentMessage = { type: 'cpu' } | { type: 'stop' };
@@ -9,6 +9,8 @@ export interface Served {
   readonly url: string;
   /** One line describing what runs, for the report. */
   readonly info: string;
+  /** Headers every request must carry (a signed-in user's authorization). */
+  readonly headers?: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -39,5 +41,5 @@ export async function serveChild(start: () => Promise<Served>): Promise<void> {
     send({ type: 'cpu', micros: usage.user + usage.system } satisfies ChildMessage);
   });
   process.once('disconnect', stop);
-  send({ type: 'ready', url: served.url, info: served.info } satisfies ChildMessage);
+  send({ type: 'ready', url: served.url, info: served.info, ...(served.headers ? { headers: served.headers } : {}) } satisfies ChildMessage);
 }

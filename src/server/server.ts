@@ -27,6 +27,8 @@ import type { Principal } from '../services/index.js';
 export interface ApiServerOptions {
   /** Authentication and rate limits; the real ones unless a benchmark measures without them. */
   readonly guard?: RequestGuard;
+  /** Depth, alias, directive, cost and token limits; on unless a benchmark measures without them. */
+  readonly limits?: boolean;
 }
 
 /** graphql-ws closes a connection it refuses with 4403 Forbidden; an ended sign-in closes the same way. */
@@ -55,7 +57,7 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
   const includeStacktrace = !production;
   const format = (formatted: GraphQLFormattedError, error: unknown) => formatError(formatted, error, { includeStacktrace, hideSuggestions: production });
   const guard = options.guard ?? createRequestGuard(runtime.services);
-  const limits = operationLimits(config.security);
+  const limits = options.limits === false ? { rules: [], maxTokens: Number.MAX_SAFE_INTEGER } : operationLimits(config.security);
 
   const app = express();
   app.disable('x-powered-by');
