@@ -28,6 +28,13 @@ export default tseslint.config(
     ),
   },
   {
+    files: ['src/runners/**/*.ts'],
+    rules: forbid(
+      [['@mikro-orm/*', 'pg', 'graphql', 'graphql-*', 'type-graphql', '@apollo/*', 'bullmq', 'ioredis', 'express'], 'Runners are standalone processes: domain code and Node built-ins only.'],
+      [['**/entities/**', '**/resolvers/**', '**/services/**', '**/workers/**', '**/server/**', '**/queue/**', '**/pubsub/**', '**/db/**', '**/config/**'], 'Runners import the domain only.'],
+    ),
+  },
+  {
     files: ['src/workers/**/*.ts'],
     rules: forbid(
       [['**/resolvers/**', '**/server/**', '**/graphql/**', '@apollo/*', 'type-graphql'], 'Workers call services, never resolvers or the API.'],

@@ -60,3 +60,7 @@ export function checkLabels(labels: readonly string[]): RuleViolation | undefine
 export function aliasesBlockingRemoval(version: number, aliases: readonly { name: string; version: number }[]): string[] {
   return aliases.filter((a) => a.version === version).map((a) => a.name);
 }
+
+/** What a training run does with a challenger that beats the champion (see Model.promotionPolicy). */
+export const PROMOTION_POLICIES = ['AUTOMATIC', 'MANUAL'] as const;
+export type PromotionPolicy = (typeof PROMOTION_POLICIES)[number];

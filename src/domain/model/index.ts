@@ -27,3 +27,27 @@ export { onnxModelType } from './onnx-schema.js';
 export { mulberry32 } from './rng.js';
 export type { Rng } from './rng.js';
 export * from './signature.js';
+export {
+  DEFAULT_HYPERPARAMETERS,
+  HYPERPARAMETER_LIMITS,
+  MIN_TRAINING_EXAMPLES,
+  checkFeaturizerForTraining,
+  checkTrainingData,
+  checkTrainingSetup,
+  validateHyperparameters,
+} from './hyperparameters.js';
+export type { Checked, DataCheck, TrainingDataSummary, TrainingHyperparameters, TrainingProblem } from './hyperparameters.js';
+export { classMetrics, compareF1, evaluateClassification, evaluateIndices } from './evaluation.js';
+export type { ClassificationMetrics, ClassMetrics, F1Comparison } from './evaluation.js';
+export { POLL_EVERY_EXAMPLES, PackedExamplesBuilder, TrainingSession, packExamples, train } from './trainer.js';
+export type {
+  LabeledText,
+  PackedExamples,
+  TrainingHooks,
+  TrainingInput,
+  TrainingMetricName,
+  TrainingMetricPoint,
+  TrainingProgress,
+  TrainingResult,
+  TrainingStats,
+} from './trainer.js';
