@@ -77,6 +77,22 @@ const envSchema = z.object({
   ),
   ARENA_INFERENCE_JOB_MAX_TEXTS: positiveInt(100_000),
   ARENA_AUDIT_FLUSH_MS: positiveInt(250),
+  ARENA_DATASET_UPLOAD_LIMIT_BYTES: positiveInt(1024 * 1024 * 1024),
+  ARENA_DATASET_MAX_ROWS: positiveInt(5_000_000),
+  ARENA_DATASET_MAX_TEXT_LENGTH: positiveInt(100_000),
+  ARENA_TRAINING_RUN_TIMEOUT_MS: positiveInt(6 * 3600 * 1000),
+  ARENA_TRAINING_RUNNERS: z.preprocess(emptyAsUndefined, z.string().optional()).superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const problem = runnersProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  ARENA_GPUS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^(none|\d+(,\d+)*)$/, { message: 'must be `none` or GPU indexes such as `0,1`' })
+      .optional(),
+  ),
   ARENA_JWT_SECRET: z.preprocess(
     emptyAsUndefined,
     z.string().min(32, { message: 'must be at least 32 characters (e.g. `openssl rand -base64 48`)' }).optional(),
@@ -125,7 +141,33 @@ export interface Config {
   readonly workerConcurrency: number;
   readonly introspection: boolean;
   readonly inference: InferenceConfig;
+  readonly dataset: DatasetConfig;
+  readonly training: TrainingConfig;
   readonly security: SecurityConfig;
+}
+
+/** A training runner: a command that reads a JSON config and writes JSON lines (see src/domain/training). */
+export interface TrainingRunnerConfig {
+  readonly command: readonly string[];
+  readonly device: 'cpu' | 'cuda' | 'any';
+}
+
+export interface TrainingConfig {
+  /** A runner still running after this long is stopped and its run failed. */
+  readonly runTimeoutMs: number;
+  /** Runners besides the built-in one, by name (ARENA_TRAINING_RUNNERS, JSON). */
+  readonly runners: Readonly<Record<string, TrainingRunnerConfig>>;
+  /** `none`, GPU indexes to use, or undefined: whatever nvidia-smi lists. */
+  readonly gpus: string | undefined;
+}
+
+export interface DatasetConfig {
+  /** Largest uploaded dataset file, in bytes. */
+  readonly uploadLimitBytes: number;
+  /** Rows per dataset version upload. */
+  readonly maxRows: number;
+  /** Characters (UTF-16 code units) per example text. */
+  readonly maxTextLength: number;
 }
 
 export interface SecurityConfig {
@@ -225,6 +267,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       jobMaxTexts: e.ARENA_INFERENCE_JOB_MAX_TEXTS,
       auditFlushMs: e.ARENA_AUDIT_FLUSH_MS,
     }),
+    dataset: Object.freeze({
+      uploadLimitBytes: e.ARENA_DATASET_UPLOAD_LIMIT_BYTES,
+      maxRows: e.ARENA_DATASET_MAX_ROWS,
+      maxTextLength: e.ARENA_DATASET_MAX_TEXT_LENGTH,
+    }),
+    training: Object.freeze({
+      runTimeoutMs: e.ARENA_TRAINING_RUN_TIMEOUT_MS,
+      runners: Object.freeze(e.ARENA_TRAINING_RUNNERS ? (JSON.parse(e.ARENA_TRAINING_RUNNERS) as Record<string, TrainingRunnerConfig>) : {}),
+      gpus: e.ARENA_GPUS,
+    }),
     security: Object.freeze({
       jwtSecret: e.ARENA_JWT_SECRET,
       jwtIssuer: e.ARENA_JWT_ISSUER,
@@ -244,6 +296,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       maxTokens: e.ARENA_MAX_TOKENS,
     }),
   });
+}
+
+/**
+ * Null when `json` is a usable ARENA_TRAINING_RUNNERS value: an object of
+ * `{ "name": { "command": ["python3", "runners/pytorch/train.py"], "device": "cuda" } }`.
+ */
+function runnersProblem(json: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return 'must be JSON: {"name": {"command": ["program", "arg"], "device": "cpu" | "cuda" | "any"}}';
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'must be a JSON object of runners by name';
+  for (const [name, runner] of Object.entries(value as Record<string, unknown>)) {
+    if (!/^[a-z][a-z0-9-]{0,63}$/.test(name)) return `runner name ${JSON.stringify(name)} must be lowercase letters, digits and dashes`;
+    if (name === 'builtin') return 'the name builtin is taken by the built-in trainer';
+    const r = runner as { command?: unknown; device?: unknown } | null;
+    if (!r || !Array.isArray(r.command) || r.command.length === 0 || !r.command.every((c) => typeof c === 'string' && c.length > 0)) {
+      return `runner ${name}: command must be a non-empty array of strings`;
+    }
+    if (r.device !== undefined && !['cpu', 'cuda', 'any'].includes(r.device as string)) return `runner ${name}: device must be cpu, cuda or any`;
+  }
+  return null;
 }
 
 export function modeOf(config: Pick<Config, 'databaseUrl' | 'redisUrl'>): Mode {

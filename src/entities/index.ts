@@ -10,6 +10,10 @@ import { AppSecret } from './app-secret.entity.js';
 import { AuditEntry } from './audit-entry.entity.js';
 import { AuthSession, RefreshToken, SignInLink } from './auth-session.entity.js';
 import { User } from './user.entity.js';
+import { Dataset } from './dataset.entity.js';
+import { DatasetVersion } from './dataset-version.entity.js';
+import { Example } from './example.entity.js';
+import { ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, WorkerProcess } from './training-run.entity.js';
 
 export { InferenceJob, InferenceResult } from './inference-job.entity.js';
 export { INFERENCE_KINDS, InferenceLog } from './inference-log.entity.js';
@@ -27,8 +31,16 @@ export { AppSecret } from './app-secret.entity.js';
 export { AuditEntry } from './audit-entry.entity.js';
 export { AuthSession, RefreshToken, SignInLink } from './auth-session.entity.js';
 export { User } from './user.entity.js';
+export { Dataset } from './dataset.entity.js';
+export { DATASET_VERSION_SOURCES, DatasetVersion } from './dataset-version.entity.js';
+export type { DatasetChanges, DatasetVersionSource } from './dataset-version.entity.js';
+export { Example } from './example.entity.js';
+export { DatasetRepository, pgArray } from './dataset.repository.js';
+export type { DatasetDependent, ExampleFilter, ExampleRow, NewExampleRow } from './dataset.repository.js';
+export { ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, WorkerProcess } from './training-run.entity.js';
+export type { TrainingStepRecord } from './training-run.entity.js';
 export { PingJobRepository } from './ping-job.repository.js';
 export type { PageRequest } from './ping-job.repository.js';
 
 /** Listed explicitly: folder discovery differs between compiled and TypeScript runs. */
-export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias, InferenceLog, InferenceJob, InferenceResult, User, AuthSession, RefreshToken, SignInLink, ApiKey, AuditEntry, AppSecret];
+export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias, InferenceLog, InferenceJob, InferenceResult, User, AuthSession, RefreshToken, SignInLink, ApiKey, AuditEntry, AppSecret, Dataset, DatasetVersion, Example, TrainingRun, TrainingMetric, TrainingLog, ModelEvaluation, WorkerProcess];

@@ -1,6 +1,6 @@
 import { Collection, Entity, EntityRepositoryType, Enum, Index, OneToMany, PrimaryKey, Property, Unique, type Opt } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { VISIBILITIES, type Visibility } from '../domain/index.js';
+import { PROMOTION_POLICIES, VISIBILITIES, type PromotionPolicy, type Visibility } from '../domain/index.js';
 import { ModelRepository } from './model.repository.js';
 import type { ModelAlias } from './model-alias.entity.js';
 import type { ModelVersion } from './model-version.entity.js';
@@ -34,6 +34,17 @@ export class Model {
 
   @Enum({ items: () => VISIBILITIES, type: 'string', length: 16 })
   visibility: Opt<Visibility> = 'PRIVATE';
+
+  /**
+   * What a training run does with a challenger that beats the champion on the same test split:
+   * `AUTOMATIC` promotes it, `MANUAL` leaves it to promoteModelVersion.
+   */
+  @Enum({ items: () => PROMOTION_POLICIES, type: 'string', length: 16 })
+  promotionPolicy: Opt<PromotionPolicy> = 'AUTOMATIC';
+
+  /** How much higher the challenger's F1 must be than the champion's to count as better. */
+  @Property({ type: 'double' })
+  promotionMargin: Opt<number> = 0;
 
   @Property({ type: 'datetime' })
   createdAt: Opt<Date> = new Date();

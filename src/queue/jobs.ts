@@ -7,10 +7,11 @@ import type { Logger } from '../logger.js';
 export interface JobPayloads {
   ping: { readonly pingJobId: string };
   inference: { readonly inferenceJobId: string };
+  training: { readonly trainingRunId: string };
 }
 
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES = ['ping', 'inference'] as const satisfies readonly QueueName[];
+export const QUEUE_NAMES = ['ping', 'inference', 'training'] as const satisfies readonly QueueName[];
 
 export function isQueueName(value: string): value is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(value);

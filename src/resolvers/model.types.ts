@@ -1,7 +1,7 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from '../graphql/connection.js';
-import type { Visibility } from '../domain/index.js';
+import type { PromotionPolicy, Visibility } from '../domain/index.js';
 import { VisibilityEnum } from './auth.types.js';
 
 export enum ModelVersionSource {
@@ -9,6 +9,15 @@ export enum ModelVersionSource {
   TRAINING = 'TRAINING',
 }
 registerEnumType(ModelVersionSource, { name: 'ModelVersionSource', description: 'How a version came to be.' });
+
+export enum PromotionPolicyEnum {
+  AUTOMATIC = 'AUTOMATIC',
+  MANUAL = 'MANUAL',
+}
+registerEnumType(PromotionPolicyEnum, {
+  name: 'PromotionPolicy',
+  description: 'AUTOMATIC: a training run’s challenger that beats the champion becomes champion; MANUAL: promoteModelVersion decides.',
+});
 
 @ObjectType({ description: 'An immutable model version: its ONNX artifact, how to feed it, its metrics and lineage.' })
 export class ModelVersion {
@@ -90,6 +99,12 @@ export class Model {
   @Field(() => VisibilityEnum)
   visibility!: Visibility;
 
+  @Field(() => PromotionPolicyEnum)
+  promotionPolicy!: PromotionPolicy;
+
+  @Field(() => Float, { description: 'How much higher a challenger’s test F1 must be than the champion’s to take over.' })
+  promotionMargin!: number;
+
   @Field(() => Date)
   createdAt!: Date | string;
 
@@ -131,6 +146,12 @@ export class UpdateModelInput {
 
   @Field(() => VisibilityEnum, { nullable: true })
   visibility?: Visibility | null;
+
+  @Field(() => PromotionPolicyEnum, { nullable: true, description: 'What a training run does with a challenger that wins.' })
+  promotionPolicy?: PromotionPolicy | null;
+
+  @Field(() => Float, { nullable: true, description: 'How much higher (0 to 1) a challenger’s test F1 must be than the champion’s.' })
+  promotionMargin?: number | null;
 }
 
 @InputType()

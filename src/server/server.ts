@@ -21,6 +21,7 @@ import { requestPlugin } from './request-plugin.js';
 import { createGraphQLHttpHandler, trackRequest } from './graphql-http.js';
 import { sendJsonError, sendRequestError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
+import { DATASET_EXPORT_ROUTE, datasetExportHandler } from './dataset-export.js';
 import { createRequestGuard, type RequestGuard } from './guard.js';
 import type { Principal } from '../services/index.js';
 
@@ -85,6 +86,7 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+  app.get(DATASET_EXPORT_ROUTE, datasetExportHandler(runtime, guard));
   mountGraphiQL(app);
 
   // WebSocket: graphql-ws (graphql-transport-ws) on the same path as HTTP.
@@ -241,7 +243,8 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
   const graphqlHttp = createGraphQLHttpHandler({
     apollo,
     bodyLimitBytes: config.bodyLimitBytes,
-    uploadLimitBytes: config.inference.uploadLimitBytes,
+    // Each service enforces its own limit while it spools; this is the largest of them.
+    uploadLimitBytes: Math.max(config.inference.uploadLimitBytes, config.dataset.uploadLimitBytes),
     log,
     identify: (req) => guard.http(req),
     context: (requestId, identity) => createContext(runtime, requestId, identity),

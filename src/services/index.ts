@@ -8,12 +8,17 @@ import { RateLimits } from './auth/rate-limits.js';
 import { TokenSigner } from './auth/token-signer.js';
 import { UserService } from './auth/user.service.js';
 import type { ServiceDeps } from './context.js';
+import { DatasetService } from './dataset/index.js';
 import { AuditWriter } from './inference/audit-writer.js';
 import { InferenceJobService } from './inference/inference-job.service.js';
 import { InferenceService } from './inference/inference.service.js';
 import { PingService } from './ping.service.js';
 import { ReconcilerService } from './reconciler.service.js';
 import { RegistryService } from './registry.service.js';
+import { DeviceAllocator, detectDevices, type Device } from './training/devices.js';
+import { configuredRunners } from './training/runners.js';
+import { TrainingService } from './training/training.service.js';
+import { WorkerRegistry } from './worker-registry.service.js';
 import { uploadDir } from './uploads.js';
 
 export type { ServiceDeps } from './context.js';
@@ -27,6 +32,23 @@ export type { Caller, ClassifyResult, InferenceCounters, PredictResult, ServedVe
 export { PING_LIMITS } from './ping.service.js';
 export type { PingJobView, RequestPingInput } from './ping.service.js';
 export type { ReconcileReport } from './reconciler.service.js';
+export type { Device } from './training/devices.js';
+export type { EvaluationView, MetricPointView, PromotionResult, StartTrainingRunInput, TrainingLogView, TrainingRunView } from './training/training.service.js';
+export type { RunningJob, WorkerView } from './worker-registry.service.js';
+export { DATASET_FORMATS, SPAM_ASSASSIN_PACKAGE, importSpamAssassin } from './dataset/index.js';
+export type {
+  CreateDatasetInput,
+  CreatedVersion,
+  DatasetFormat,
+  DatasetVersionView,
+  DatasetView,
+  DeriveDatasetVersionInput,
+  ExampleView,
+  ImportProgress,
+  NewExample,
+  SpamAssassinImport,
+  UploadedDatasetVersion,
+} from './dataset/index.js';
 export type {
   AliasChangedEvent,
   CreateModelInput,
@@ -49,6 +71,11 @@ export interface Services {
   readonly registry: RegistryService;
   readonly inference: InferenceService;
   readonly inferenceJobs: InferenceJobService;
+  readonly datasets: DatasetService;
+  readonly training: TrainingService;
+  readonly workers: WorkerRegistry;
+  /** This process's CPU and GPUs, as workers report them. */
+  readonly devices: readonly Device[];
   /** Housekeeping at start-up: removes upload spool files a crashed process left behind. */
   start(): Promise<void>;
   /** Stops background work (alias watches) and writes what is buffered (the audit log). */
@@ -69,6 +96,11 @@ export function createServices(deps: ServiceDeps): Services {
   const audit = new AuditWriter(deps.db, deps.log, { flushMs: deps.config.inference.auditFlushMs });
   const inference = new InferenceService(deps, registry, deps.resultCache, audit);
   const inferenceJobs = new InferenceJobService(deps, inference, artifacts, principals);
+  const devices = detectDevices(deps.config.training.gpus);
+  const training = new TrainingService(deps, registry, inference, principals, {
+    allocator: new DeviceAllocator(devices),
+    runners: configuredRunners(deps.config.training),
+  });
   return {
     principals,
     rateLimits,
@@ -76,10 +108,14 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserService(deps, principals),
     auditLog,
     ping,
-    reconciler: new ReconcilerService(deps, ping, inferenceJobs),
+    reconciler: new ReconcilerService(deps, ping, inferenceJobs, training),
     registry,
     inference,
     inferenceJobs,
+    datasets: new DatasetService(deps),
+    training,
+    workers: new WorkerRegistry(deps),
+    devices,
     start: async () => {
       await principals.start();
       const removed = await sweepSpool(uploadDir(deps.config), SPOOL_MAX_AGE_MS);

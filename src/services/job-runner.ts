@@ -13,6 +13,11 @@ export interface RunJobOptions<T extends JobRow> {
   readonly heartbeatMs: number;
   /** Called after every change of state, with the row as stored. */
   readonly publish: (row: T) => Promise<void>;
+  /**
+   * Called once the row is claimed, with a function that aborts the work: for jobs that hear of a
+   * cancel sooner than the next heartbeat would tell them (an event on their control topic).
+   */
+  readonly watch?: (abort: (reason: unknown) => void) => Promise<void>;
   /** The work itself. Returns the columns to store on success. Must honour the signal. */
   readonly work: (row: T, signal: AbortSignal) => Promise<Partial<T>>;
 }
@@ -51,6 +56,7 @@ export async function runJob<T extends JobRow>(o: RunJobOptions<T>): Promise<voi
   beats.unref();
 
   try {
+    await o.watch?.((reason) => local.abort(reason));
     const result = await o.work(row, local.signal);
     if (await repo.finish(o.id, o.workerId, 'SUCCEEDED', result as Record<string, unknown>)) await reload();
   } catch (error) {

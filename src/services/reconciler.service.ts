@@ -1,10 +1,11 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { planReconciliation, unreachable, type ReconcilePolicy } from '../domain/index.js';
-import { InferenceJob, PingJob, type JobRowRepository, type JobRow } from '../entities/index.js';
+import { InferenceJob, PingJob, TrainingRun, type JobRowRepository, type JobRow } from '../entities/index.js';
 import type { JobPayloads, QueueName } from '../queue/index.js';
 import type { ServiceDeps } from './context.js';
 import type { InferenceJobService } from './inference/inference-job.service.js';
 import type { PingService } from './ping.service.js';
+import type { TrainingService } from './training/training.service.js';
 
 /** How the reconciler finds and re-dispatches the rows of one queue. One entry per queue. */
 interface JobKind<Q extends QueueName> {
@@ -33,6 +34,7 @@ export class ReconcilerService {
     private readonly deps: ServiceDeps,
     ping: PingService,
     inferenceJobs: InferenceJobService,
+    training: TrainingService,
   ) {
     this.kinds = {
       ping: {
@@ -46,6 +48,12 @@ export class ReconcilerService {
         repository: (em) => em.getRepository(InferenceJob) as unknown as JobRowRepository<JobRow>,
         payload: (id) => ({ inferenceJobId: id }),
         publish: (em, id) => inferenceJobs.publishCurrent(em, id),
+      },
+      training: {
+        queue: 'training',
+        repository: (em) => em.getRepository(TrainingRun) as unknown as JobRowRepository<JobRow>,
+        payload: (id) => ({ trainingRunId: id }),
+        publish: (em, id) => training.publishCurrent(em, id),
       },
     };
   }

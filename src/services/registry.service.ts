@@ -1,4 +1,5 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { LockMode, UniqueConstraintViolationException, type EntityManager } from '@mikro-orm/postgresql';
 import pLimit from 'p-limit';
 import type { Readable } from 'node:stream';
@@ -16,6 +17,7 @@ import {
   parseFeaturizerSpec,
   canRead,
   type FeaturizerSpec,
+  type PromotionPolicy,
   type RuleViolation,
   type Visibility,
 } from '../domain/index.js';
@@ -54,6 +56,8 @@ export interface ModelView {
   readonly description: string;
   readonly owner: string | null;
   readonly visibility: Visibility;
+  readonly promotionPolicy: PromotionPolicy;
+  readonly promotionMargin: number;
   readonly createdAt: string;
   /** Newest first. */
   readonly versions: ModelVersionView[];
@@ -73,6 +77,9 @@ export interface UpdateModelInput {
   readonly name: string;
   readonly description?: string | null;
   readonly visibility?: Visibility | null;
+  readonly promotionPolicy?: PromotionPolicy | null;
+  /** 0 to 1: how much higher a challenger's test F1 must be. */
+  readonly promotionMargin?: number | null;
 }
 
 export interface NewVersion {
@@ -231,6 +238,8 @@ function toViews(model: Model): ModelView {
     description: model.description,
     owner: model.owner,
     visibility: model.visibility,
+    promotionPolicy: model.promotionPolicy,
+    promotionMargin: model.promotionMargin,
     createdAt: model.createdAt.toISOString(),
     versions,
     aliases: aliases.sort((a, b) => a.name.localeCompare(b.name)),
@@ -286,6 +295,13 @@ export class RegistryService {
     const model = mayManage(actor, await em.findOne(Model, { name: input.name }), () => noSuchModel(input.name), `model ${input.name}`);
     if (input.description != null) model.description = input.description.trim();
     if (input.visibility != null) model.visibility = input.visibility;
+    if (input.promotionPolicy != null) model.promotionPolicy = input.promotionPolicy;
+    if (input.promotionMargin != null) {
+      if (!(input.promotionMargin >= 0 && input.promotionMargin <= 1)) {
+        throw badInput(`promotionMargin must be from 0 to 1 (an F1 difference); got ${input.promotionMargin}.`, { field: 'promotionMargin' });
+      }
+      model.promotionMargin = input.promotionMargin;
+    }
     await em.flush();
     return this.getModelOrFail(em.fork(), model.name);
   }
@@ -366,6 +382,38 @@ export class RegistryService {
   }
 
   /**
+   * Registers an ONNX file a training runner wrote, checked exactly like an upload (parse, load
+   * and trial run in a child process, a signature the model's task can use). The file is moved
+   * into the artifact store. A refusal is an AppError (BAD_USER_INPUT) naming the problem.
+   */
+  async registerArtifactFile(
+    em: EntityManager,
+    modelName: string,
+    file: string,
+    lineage: Pick<NewVersion, 'metrics' | 'trainingRunId' | 'datasetVersionId' | 'createdBy'>,
+  ): Promise<ModelVersionView> {
+    const { model, featurizerSpec, signature } = await this.inspectFile(em, modelName, file);
+    const { sha256, sizeBytes } = await digestFile(file);
+    const stored = await this.artifacts.putFile(file, sha256, sizeBytes, 'onnx');
+    return this.recordVersion(em, model.name, stored, { ...lineage, featurizerSpec, signature, source: 'TRAINING' });
+  }
+
+  /** What registerArtifactFile checks, without storing anything: for evaluating a file before it is registered. */
+  async inspectFile(em: EntityManager, modelName: string, file: string): Promise<{ model: Model; featurizerSpec: Record<string, unknown>; signature: Record<string, unknown> }> {
+    const limits = this.deps.config.inference;
+    const model = await em.findOne(Model, { name: modelName });
+    if (!model) throw noSuchModel(modelName);
+    let inspection;
+    try {
+      inspection = await this.inspections(() => inspectOnnxFile(file, { timeoutMs: limits.inspectTimeoutMs, memoryBytes: limits.inspectMemoryBytes }));
+    } catch (error) {
+      if (error instanceof OnnxInspectionError) throw badInput(`The artifact was rejected (${error.problem}): ${error.message}`, { field: 'artifact', problem: error.problem });
+      throw error;
+    }
+    return { model, ...checkUploadFits(model, inspection, null) };
+  }
+
+  /**
    * Numbers and records a version of a stored artifact under a lock on the model row, so
    * concurrent registrations get distinct numbers. On failure a newly stored artifact no version
    * uses is deleted again.
@@ -406,7 +454,18 @@ export class RegistryService {
   }
 
   async setAlias(em: EntityManager, actor: Principal | null, modelName: string, alias: string, versionNumber: number): Promise<ModelView> {
-    const model = mayManage(actor, await em.findOne(Model, { name: modelName }), () => noSuchModel(modelName), `model ${modelName}`);
+    mayManage(actor, await em.findOne(Model, { name: modelName }), () => noSuchModel(modelName), `model ${modelName}`);
+    return this.moveAlias(em, modelName, alias, versionNumber);
+  }
+
+  /**
+   * Points an alias at a version and tells every process (they reload, then swap). Access is the
+   * caller's business: setAlias checks it; a training run moves `challenger` and `champion` of the
+   * model it was started on, with the rights its starter had then.
+   */
+  async moveAlias(em: EntityManager, modelName: string, alias: string, versionNumber: number): Promise<ModelView> {
+    const model = await em.findOne(Model, { name: modelName });
+    if (!model) throw noSuchModel(modelName);
     reject(checkAliasName(alias));
     const version = await em.findOne(ModelVersion, { model, version: versionNumber });
     if (!version) throw new AppError('NOT_FOUND', `Model ${modelName} has no version ${versionNumber}.`, { field: 'version' });
@@ -520,4 +579,14 @@ export class RegistryService {
   private async publish(event: AliasChangedEvent): Promise<void> {
     await this.deps.events.publish(`model.${event.model}`, event);
   }
+}
+
+async function digestFile(file: string): Promise<{ sha256: string; sizeBytes: number }> {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    sizeBytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), sizeBytes };
 }

@@ -6,5 +6,6 @@ export function createJobHandlers(services: Services): JobHandlers {
   return {
     ping: (payload, ctx) => services.ping.execute(payload.pingJobId, ctx),
     inference: (payload, ctx) => services.inferenceJobs.execute(payload.inferenceJobId, ctx),
+    training: (payload, ctx) => services.training.execute(payload.trainingRunId, ctx),
   };
 }

@@ -1,4 +1,4 @@
-import type { QueueName } from '../queue/index.js';
+import type { JobHandlers, QueueName } from '../queue/index.js';
 import type { Runtime } from '../runtime.js';
 import { createJobHandlers } from './handlers.js';
 
@@ -18,7 +18,13 @@ export interface RunningWorker {
  */
 export async function startWorker(runtime: Runtime, options: WorkerOptions): Promise<RunningWorker> {
   const { config, log, queue, services } = runtime;
-  const consumer = queue.consume(createJobHandlers(services), options);
+  const handlers = createJobHandlers(services);
+  // Every job is reported by the worker registry while it runs (the `workers` query shows it).
+  const tracked = Object.fromEntries(
+    Object.entries(handlers).map(([name, handle]) => [name, (payload: never, ctx: { jobId: string }) => services.workers.track(name, ctx.jobId, () => handle(payload, ctx as never))]),
+  ) as unknown as JobHandlers;
+  const consumer = queue.consume(tracked, options);
+  await services.workers.register(options.queues, options.concurrency, services.devices);
   log.info({ queues: options.queues, concurrency: options.concurrency, queue: queue.kind, workerId: runtime.workerId }, 'worker started');
 
   let stopped = false;
@@ -38,6 +44,7 @@ export async function startWorker(runtime: Runtime, options: WorkerOptions): Pro
         clearInterval(timer);
         await pass;
         await consumer.close(config.shutdownGraceMs);
+        await services.workers.unregister();
         log.info('worker stopped');
       })()),
   };

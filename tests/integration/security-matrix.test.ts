@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient } from 'graphql-ws';
 import { DEFAULT_FEATURIZER_SPEC, exportedSignature, exportOnnx, mulberry32, randomWeights } from '../../src/domain/model/index.js';
-import { User } from '../../src/entities/index.js';
+import { DatasetVersion, TrainingRun, User } from '../../src/entities/index.js';
 import { getSchema } from '../../src/graphql/schema.js';
 import { SetModelAliasDocument as SET_ALIAS } from '../../src/sdk/index.js';
 import { startTestApp, TEST_PASSWORD, type SignedIn, type TestApp } from '../helpers/app.js';
@@ -32,6 +32,14 @@ interface Fixture {
   readonly inferenceJobId: string;
   readonly apiKeyId: string;
   readonly signInToken: string;
+  /** PRIVATE dataset with version 1. */
+  readonly privateDataset: string;
+  /** SHARED dataset with version 1. */
+  readonly sharedDataset: string;
+  /** Version 1 of the private dataset (one train and one test example). */
+  readonly datasetVersionId: string;
+  /** The owner's training run on the private model, QUEUED (never dispatched). */
+  readonly trainingRunId: string;
 }
 
 interface Outcome {
@@ -158,7 +166,48 @@ async function fixture(): Promise<Fixture> {
   const key = await services.users.createApiKey(db.fork(), principal, { name: 'ci' });
   const user = await db.fork().findOneOrFail(User, { id: owner.user.id });
   const link = await services.auth.createSignInLink(db.fork(), user.id);
-  return { owner, privateModel, sharedModel, tensorModel: tensor, pingJobId: ping.id, inferenceJobId: job.id, apiKeyId: key.apiKey.id, signInToken: link.token };
+  // Newest first by name, so a list of 100 holds this cell's datasets however many cells ran before.
+  const privateDataset = `d${String(999_999 - id).padStart(6, '0')}-private`;
+  const sharedDataset = `d${String(999_999 - id).padStart(6, '0')}-shared`;
+  for (const [name, visibility] of [[privateDataset, 'PRIVATE'], [sharedDataset, 'SHARED']] as const) {
+    await services.datasets.createDataset(db.fork(), principal, { name, labels: ['ham', 'spam'], visibility });
+    await services.datasets.importRows(db.fork(), principal, {
+      name,
+      labels: ['ham', 'spam'],
+      description: '',
+      rows: [
+        { text: 'hello', label: 'ham', split: 'train' },
+        { text: 'win cash', label: 'spam', split: 'test' },
+      ],
+    });
+  }
+  const datasetVersion = await db.fork().findOneOrFail(DatasetVersion, { dataset: { name: privateDataset }, version: 1 });
+  // A row as startTrainingRun writes it, left QUEUED: no worker runs it during the cell.
+  const runs = db.fork();
+  const run = runs.create(TrainingRun, {
+    modelName: privateModel,
+    datasetVersionId: datasetVersion.id,
+    runner: 'builtin',
+    hyperparameters: {},
+    featurizerSpec: {},
+    evaluation: null,
+    principal: principal.id,
+  });
+  await runs.flush();
+  return {
+    owner,
+    privateModel,
+    sharedModel,
+    tensorModel: tensor,
+    pingJobId: ping.id,
+    inferenceJobId: job.id,
+    apiKeyId: key.apiKey.id,
+    signInToken: link.token,
+    privateDataset,
+    sharedDataset,
+    datasetVersionId: datasetVersion.id,
+    trainingRunId: run.id,
+  };
 }
 
 const SIGNED_IN: readonly Actor[] = ['viewer', 'owner', 'other', 'admin'];
@@ -197,6 +246,32 @@ const CASES: readonly Case[] = [
     allowed: SIGNED_IN,
     run: (_fx, c) => c.gql('{ models(first: 100) { nodes { name } } }'),
     granted: (d, fx) => names(d, 'models').includes(fx.sharedModel),
+  },
+  {
+    op: 'datasets',
+    name: 'lists a private dataset',
+    allowed: OWNER_OR_ADMIN,
+    run: (_fx, c) => c.gql('{ datasets(first: 100) { nodes { name } } }'),
+    granted: (d, fx) => names(d, 'datasets').includes(fx.privateDataset),
+  },
+  {
+    op: 'datasets',
+    name: 'lists a shared dataset',
+    allowed: SIGNED_IN,
+    run: (_fx, c) => c.gql('{ datasets(first: 100) { nodes { name } } }'),
+    granted: (d, fx) => names(d, 'datasets').includes(fx.sharedDataset),
+  },
+  {
+    op: 'dataset',
+    name: 'private, with its examples',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) => c.gql('query($n: String!) { dataset(name: $n) { version(number: 1) { examples { totalCount } } } }', { n: fx.privateDataset }),
+  },
+  {
+    op: 'dataset',
+    name: 'shared, with its examples',
+    allowed: SIGNED_IN,
+    run: (fx, c) => c.gql('query($n: String!) { dataset(name: $n) { version(number: 1) { examples { totalCount } } } }', { n: fx.sharedDataset }),
   },
   { op: 'model', name: 'private', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('query($n: String!) { model(name: $n) { id } }', { n: fx.privateModel }) },
   { op: 'model', name: 'shared', allowed: SIGNED_IN, run: (fx, c) => c.gql('query($n: String!) { model(name: $n) { id } }', { n: fx.sharedModel }) },
@@ -244,7 +319,44 @@ const CASES: readonly Case[] = [
     run: (_fx, c) => c.gql('{ pingJobs(first: 100) { nodes { id } } }'),
     granted: (d, fx) => (d['pingJobs'] as { nodes: { id: string }[] }).nodes.some((j) => j.id === fx.pingJobId),
   },
+  {
+    op: 'trainingRuns',
+    name: 'lists the owner’s',
+    allowed: OWNER_OR_ADMIN,
+    run: (_fx, c) => c.gql('{ trainingRuns(first: 100) { nodes { id } } }'),
+    granted: (d, fx) => (d['trainingRuns'] as { nodes: { id: string }[] }).nodes.some((r) => r.id === fx.trainingRunId),
+  },
+  { op: 'trainingRun', name: 'the owner’s', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('query($id: ID!) { trainingRun(id: $id) { id metrics { seq } } }', { id: fx.trainingRunId }) },
+  { op: 'workers', name: 'anyone signed in', allowed: SIGNED_IN, run: (_fx, c) => c.gql('{ workers { id } }') },
+  { op: 'trainingRunners', name: 'anyone signed in', allowed: SIGNED_IN, run: (_fx, c) => c.gql('{ trainingRunners }') },
   // Mutations
+  {
+    op: 'startTrainingRun',
+    name: 'on the owner’s private model and data',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) =>
+      c.gql('mutation($m: String!, $d: ID!) { startTrainingRun(input: { model: $m, datasetVersionId: $d, featurizerSpec: { buckets: 1024 } }) { trainingRun { id } } }', {
+        m: fx.privateModel,
+        d: fx.datasetVersionId,
+      }),
+  },
+  { op: 'cancelTrainingRun', name: 'the owner’s run', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('mutation($id: ID!) { cancelTrainingRun(input: { id: $id }) { trainingRun { status } } }', { id: fx.trainingRunId }) },
+  {
+    op: 'evaluateModelVersion',
+    name: 'the owner’s private model on private data',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) =>
+      c.gql('mutation($m: String!, $d: ID!) { evaluateModelVersion(input: { model: $m, version: 1, datasetVersionId: $d }) { evaluation { id } } }', {
+        m: fx.privateModel,
+        d: fx.datasetVersionId,
+      }),
+  },
+  {
+    op: 'promoteModelVersion',
+    name: 'the owner’s private model (its champion again)',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) => c.gql('mutation($m: String!) { promoteModelVersion(input: { model: $m, version: 1 }) { version } }', { m: fx.privateModel }),
+  },
   {
     op: 'login',
     name: 'anyone may try',
@@ -362,6 +474,40 @@ const CASES: readonly Case[] = [
     allowed: WRITERS,
     run: (fx, c) => c.gql('mutation($m: String!) { submitInferenceJob(input: { model: $m, texts: ["a"] }) { inferenceJob { id } } }', { m: fx.sharedModel }),
   },
+  {
+    op: 'createDataset',
+    name: 'writers',
+    allowed: WRITERS,
+    run: (_fx, c) => c.gql('mutation($n: String!) { createDataset(input: { name: $n, labels: ["a", "b"] }) { dataset { id } } }', { n: `data-${++n}` }),
+  },
+  ...(['privateDataset', 'sharedDataset'] as const).flatMap((which): Case[] => [
+    {
+      op: 'createDatasetVersion',
+      name: `upload to the ${which}`,
+      allowed: OWNER_OR_ADMIN,
+      run: (fx, c) =>
+        c.upload(
+          'mutation($d: String!, $file: Upload!) { createDatasetVersion(input: { dataset: $d, file: $file, format: CSV }) { version { version } } }',
+          { d: fx[which] },
+          new TextEncoder().encode('text,label\nnew text,spam\n'),
+        ),
+    },
+    {
+      op: 'deriveDatasetVersion',
+      name: `derive from the ${which}`,
+      allowed: OWNER_OR_ADMIN,
+      run: (fx, c) =>
+        c.gql('mutation($d: String!) { deriveDatasetVersion(input: { dataset: $d, parentVersion: 1, examples: [{ text: "evaded", label: "spam" }] }) { version { version } } }', {
+          d: fx[which],
+        }),
+    },
+    {
+      op: 'deleteDataset',
+      name: `the ${which}`,
+      allowed: OWNER_OR_ADMIN,
+      run: (fx, c) => c.gql('mutation($d: String!) { deleteDataset(input: { dataset: $d }) { deletedDataset { id } } }', { d: fx[which] }),
+    },
+  ]),
   { op: 'requestPing', name: 'writers', allowed: WRITERS, run: (_fx, c) => c.gql('mutation { requestPing(input: { message: "hi" }) { pingJob { id } } }') },
   // Subscriptions: the first event, or the refusal
   {
@@ -375,6 +521,21 @@ const CASES: readonly Case[] = [
     name: 'the owner’s job',
     allowed: OWNER_OR_ADMIN,
     run: (fx, c) => c.subscribe('subscription($id: ID!) { inferenceJobUpdated(id: $id) { id } }', { id: fx.inferenceJobId }),
+  },
+  {
+    op: 'trainingRunUpdated',
+    name: 'the owner’s run',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) => c.subscribe('subscription($id: ID!) { trainingRunUpdated(id: $id) { id } }', { id: fx.trainingRunId }),
+  },
+  {
+    op: 'trainingMetrics',
+    name: 'the owner’s run',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) =>
+      c.subscribe('subscription($id: ID!) { trainingMetrics(runId: $id) { seq } }', { id: fx.trainingRunId }, () =>
+        t.app.runtime.events.publish(`training.${fx.trainingRunId}.metrics`, { runId: fx.trainingRunId, seq: 1, name: 'loss', value: 1, step: null, epoch: null, at: new Date().toISOString() }),
+      ),
   },
   {
     op: 'modelAliasChanged',

@@ -1,0 +1,11 @@
+export { DigestSet, digest64, digestFraction, digestFromInt64, digestToInt64 } from './digest.js';
+export type { Digest } from './digest.js';
+export { emailExampleText, parseEmail, spamAssassinLabel } from './email.js';
+export type { EmailText } from './email.js';
+export { DEDUP_NORMALIZATION, DEFAULT_SPLIT_RATIO, SPLITS, checkSplitRatio, isSplit, normalizeForDedup, splitOf, textDigests } from './normalize.js';
+export type { Split, TextDigests } from './normalize.js';
+export { MAX_SOURCE_LENGTH, OPTIONAL_COLUMNS, PROBLEM_KINDS, REQUIRED_COLUMNS, checkHeader, validateRecord } from './rows.js';
+export type { ProblemKind, RawRecord, RowProblem, RowRules, ValidRow } from './rows.js';
+export { ReportAccumulator, mergeReports } from './report.js';
+export type { LabelCount, ValidationReport } from './report.js';
+export { checkDatasetName } from './rules.js';
