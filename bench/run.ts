@@ -8,7 +8,7 @@
  * stack to scaled mode (the inference servers then share that database and ARENA_REDIS_PREFIX:
  * give the run a scratch database and a prefix of its own). BENCH_FASTTEXT_DIR (.bench/fasttext): where
  * the inference-emails benchmark looks for node_modules/fasttext to compare with fastText's own
- * predict (`mkdir -p .bench/fasttext && cd .bench/fasttext && npm install --no-save fasttext`; never a dependency here); skipped, and
+ * predict and training (see README: the directory needs its own package.json allowing fastText's build script; never a dependency here); skipped, and
  * said so, when it is not there.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -18,8 +18,12 @@ import type { BenchmarkReport, Ratio } from './lib/report.js';
 import { formatTable } from './lib/table.js';
 import { inferenceBenchmarks } from './inference.js';
 import { authOverhead, trivialQuery } from './trivial-query.js';
+import { training } from './training.js';
+import { datasetBenchmarks } from './datasets.js';
+import { queueOverhead } from './queue.js';
+import { trainingLoop } from './training-loop.js';
 
-const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks];
+const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks, ...datasetBenchmarks, training, trainingLoop, queueOverhead];
 /** BENCH_ONLY=id,id runs a subset (ids as printed: trivial-query, inference-latency, …). */
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()).filter(Boolean);
 const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.id)) : ALL;

@@ -391,8 +391,12 @@ export class RegistryService {
     modelName: string,
     file: string,
     lineage: Pick<NewVersion, 'metrics' | 'trainingRunId' | 'datasetVersionId' | 'createdBy'>,
+    /** What inspectFile said of this very file, when the caller asked already (saves a second child process). */
+    inspected?: { featurizerSpec: Record<string, unknown>; signature: Record<string, unknown> },
   ): Promise<ModelVersionView> {
-    const { model, featurizerSpec, signature } = await this.inspectFile(em, modelName, file);
+    const model = await em.findOne(Model, { name: modelName });
+    if (!model) throw noSuchModel(modelName);
+    const { featurizerSpec, signature } = inspected ?? (await this.inspectFile(em, modelName, file));
     const { sha256, sizeBytes } = await digestFile(file);
     const stored = await this.artifacts.putFile(file, sha256, sizeBytes, 'onnx');
     return this.recordVersion(em, model.name, stored, { ...lineage, featurizerSpec, signature, source: 'TRAINING' });

@@ -620,6 +620,7 @@ class TrainingAttempt {
         championMetrics = evaluateClassification(data.test.labels, rows.map((p) => prepared.champion!.labels[argmax(p)]!), prepared.champion.labels);
       }
       return {
+        inspected,
         challenger: challengerMetrics,
         champion: championMetrics,
         detail: `test macro F1 ${challengerMetrics.macroF1.toFixed(4)}${championMetrics ? ` (champion ${championMetrics.macroF1.toFixed(4)})` : ''}`,
@@ -633,7 +634,7 @@ class TrainingAttempt {
           trainingRunId: row.id,
           datasetVersionId: data.version.id,
           createdBy: row.principal,
-        })
+        }, scored.inspected)
         .catch((error: unknown) => {
           if (error instanceof AppError) throw new PermanentJobError(error.message);
           throw error;
