@@ -6,5 +6,6 @@ export { CHALLENGER, CHAMPION, PROMOTION_POLICIES, TEXT_CLASSIFICATION, MAX_LABE
 export type { PromotionPolicy, RuleViolation } from './registry.js';
 export * from './model/index.js';
 export * from './training/index.js';
+export { isUuid } from './ids.js';
 export * from './inference.js';
 export * from './auth/index.js';

@@ -334,6 +334,36 @@ describe('a run that outlives its time limit', () => {
   });
 });
 
+describe('a worker shut down mid-run', () => {
+  it('hands the run back, and the next worker finishes it', async () => {
+    const own = await createTestBackend();
+    const env = { ARENA_TRAINING_RUNNERS: JSON.stringify(RUNNERS), ARENA_SHUTDOWN_GRACE_MS: '300' };
+    let first: TestApp | undefined = await startTestApp(own, env);
+    let second: TestApp | undefined;
+    try {
+      await first.client.request(CreateModelDocument, { input: { name: 'handed-back', labels: ['ham', 'spam'] } });
+      const data = await dataset(first.client, 'handed-back-data', corpus(40));
+      const { startTrainingRun } = await first.client.request(StartTrainingRunDocument, {
+        input: { model: 'handed-back', datasetVersionId: data, runner: 'fake-slow', featurizerSpec: { buckets: 1024 } },
+      });
+      const id = startTrainingRun.trainingRun.id;
+      await collectUntil(first.client.subscribe(TrainingMetricsDocument, { runId: id }), (p) => p.trainingMetrics.name === 'loss', 30_000);
+      await first.close();
+      first = undefined;
+      second = await startTestApp(own, env);
+      const end = await waitForEnd(second.client, id, 60_000);
+      expect(end).toMatchObject({ status: 'SUCCEEDED', resultVersion: 1 });
+      // The first attempt was handed back, not failed: its log says so and the retry succeeded.
+      const logs = (await second.client.request(TrainingRunLogsDocument, { id, first: 100 })).trainingRun!.logs.nodes.map((l) => l.message);
+      expect(logs.filter((m) => m.startsWith('attempt '))).toHaveLength(2);
+    } finally {
+      await first?.close();
+      await second?.close();
+      await own.cleanup();
+    }
+  });
+});
+
 describe.runIf(scaled)('a worker killed mid-run', () => {
   it('leaves a run that another worker picks up and finishes', async () => {
     const env = { ARENA_TRAINING_RUNNERS: JSON.stringify(RUNNERS), ARENA_JOB_STALE_AFTER_MS: '2000', ARENA_RECONCILE_INTERVAL_MS: '500' };

@@ -14,6 +14,7 @@ import {
   type ValidationReport,
 } from '../../domain/dataset/index.js';
 import { checkLabels, type RuleViolation } from '../../domain/registry.js';
+import { isUuid } from '../../domain/ids.js';
 import { Dataset, DatasetVersion, type DatasetChanges, type ExampleFilter, type ExampleRow } from '../../entities/index.js';
 import { AppError, badInput } from '../../errors.js';
 import type { Principal } from '../auth/principals.js';
@@ -102,17 +103,16 @@ export interface CreatedVersion {
   readonly version: DatasetVersionView;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_NOTE_LENGTH = 2000;
 
-export const noSuchDataset = (ref: string) => new AppError('NOT_FOUND', `No dataset ${UUID.test(ref) ? 'with id' : 'named'} ${ref}.`, { field: 'dataset' });
+export const noSuchDataset = (ref: string) => new AppError('NOT_FOUND', `No dataset ${isUuid(ref) ? 'with id' : 'named'} ${ref}.`, { field: 'dataset' });
 const noSuchVersion = (name: string, version: number) => new AppError('NOT_FOUND', `Dataset ${name} has no version ${version}.`, { field: 'version' });
 
 function reject(violation: RuleViolation | undefined): void {
   if (violation) throw badInput(violation.message, { field: violation.field });
 }
 
-const byRef = (ref: string) => (UUID.test(ref) ? { id: ref.toLowerCase() } : { name: ref });
+const byRef = (ref: string) => (isUuid(ref) ? { id: ref.toLowerCase() } : { name: ref });
 
 function versionView(dataset: Dataset, v: DatasetVersion, numbers: ReadonlyMap<string, number>): DatasetVersionView {
   return {

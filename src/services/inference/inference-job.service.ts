@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
-import { argmax, canRead, checkText, isAdmin, type JobStatus } from '../../domain/index.js';
+import { argmax, canRead, checkText, isAdmin, isUuid, type JobStatus } from '../../domain/index.js';
 import { InferenceJob, InferenceResult, type JobRowRepository } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
@@ -389,6 +389,3 @@ async function insertResults(deps: ServiceDeps, jobId: string, results: readonly
 
 /** A float32 to 9 significant digits, which read back as the same float32: half the JSON of a double. */
 const float32 = (x: number) => Number(x.toPrecision(9));
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (id: string) => UUID.test(id);

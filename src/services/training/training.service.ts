@@ -10,6 +10,7 @@ import {
   featurizeBatch,
   isAdmin,
   isTerminal,
+  isUuid,
   parseFeaturizerSpec,
   parseRunnerLine,
   checkTrainingSetup,
@@ -120,8 +121,6 @@ const FLUSH_MS = 200;
 /** Garbage lines kept (quoted) in the run's log; more are only counted. */
 const GARBAGE_LOGGED = 5;
 const MAX_LOG_MESSAGE = 2_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (id: string) => UUID.test(id);
 
 function toView(row: TrainingRun): TrainingRunView {
   return {
@@ -369,7 +368,8 @@ export class TrainingService {
     if (test.texts.length === 0) throw badInput(`Dataset version ${version.id} has no test split to evaluate on.`, { field: 'datasetVersionId' });
     const { rows } = await this.inference.scoreTexts(meta.id, test.texts);
     const metrics = evaluateClassification(test.labels, rows.map((p) => meta.labels[argmax(p)]!), meta.labels);
-    const stored = await this.storeEvaluation(em, meta.id, version.id, metrics, me.id);
+    const stored = newEvaluation(em, meta.id, version.id, metrics, me.id, this.deps.now());
+    await em.flush();
     return { id: stored.id, model: meta.modelName, version: meta.version, modelVersionId: meta.id, datasetVersionId: version.id, metrics, createdAt: stored.createdAt.toISOString() };
   }
 
@@ -459,19 +459,6 @@ export class TrainingService {
     return readSplit(em, version, split);
   }
 
-  private async storeEvaluation(em: EntityManager, modelVersionId: string, datasetVersionId: string, metrics: ClassificationMetrics, by: string | null) {
-    const row = em.create(ModelEvaluation, {
-      id: randomUUID(),
-      modelVersionId,
-      datasetVersionId,
-      metrics: metrics as unknown as Record<string, unknown>,
-      createdBy: by,
-      createdAt: this.deps.now(),
-    });
-    await em.flush();
-    return row;
-  }
-
   /** The newest dataset version both versions were evaluated on, with each one's macro F1 there. */
   private async latestSharedEvaluation(em: EntityManager, challengerId: string, championId: string): Promise<{ challenger: number; champion: number } | null> {
     const rows = await em.getConnection().execute<{ challenger: number; champion: number }[]>(
@@ -483,6 +470,18 @@ export class TrainingService {
     );
     return rows[0] ?? null;
   }
+}
+
+/** A model version's metrics on a dataset version's test split, to be flushed by the caller. */
+function newEvaluation(em: EntityManager, modelVersionId: string, datasetVersionId: string, metrics: ClassificationMetrics, by: string | null, at: Date): ModelEvaluation {
+  return em.create(ModelEvaluation, {
+    id: randomUUID(),
+    modelVersionId,
+    datasetVersionId,
+    metrics: metrics as unknown as Record<string, unknown>,
+    createdBy: by,
+    createdAt: at,
+  });
 }
 
 /** A version's examples of one split, oldest first, as parallel arrays. */
@@ -641,24 +640,8 @@ class TrainingAttempt {
         });
       await this.registry.moveAlias(this.em.fork(), prepared.model.name, 'challenger', version.version);
       const evaluations = this.em.fork();
-      evaluations.create(ModelEvaluation, {
-        id: randomUUID(),
-        modelVersionId: version.id,
-        datasetVersionId: data.version.id,
-        metrics: scored.challenger as unknown as Record<string, unknown>,
-        createdBy: row.principal,
-        createdAt: this.deps.now(),
-      });
-      if (prepared.champion && scored.champion) {
-        evaluations.create(ModelEvaluation, {
-          id: randomUUID(),
-          modelVersionId: prepared.champion.id,
-          datasetVersionId: data.version.id,
-          metrics: scored.champion as unknown as Record<string, unknown>,
-          createdBy: row.principal,
-          createdAt: this.deps.now(),
-        });
-      }
+      newEvaluation(evaluations, version.id, data.version.id, scored.challenger, row.principal, this.deps.now());
+      if (prepared.champion && scored.champion) newEvaluation(evaluations, prepared.champion.id, data.version.id, scored.champion, row.principal, this.deps.now());
       await evaluations.flush();
       row.resultVersionId = version.id;
       row.resultVersion = version.version;
