@@ -58,6 +58,8 @@ export async function createRuntime(config: Config, log: Logger, options: Runtim
         prefix: config.redisPrefix,
         maxAttempts: config.jobMaxAttempts,
         backoffMs,
+        // A dead worker's job must come back about when the reconciler gives up on its row.
+        lockDurationMs: Math.min(30_000, Math.max(5_000, Math.floor(config.jobStaleAfterMs / 2))),
         log,
       });
       events = createRedisEventBus(publisher, subscriber, config.redisPrefix);

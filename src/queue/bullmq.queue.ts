@@ -14,6 +14,12 @@ export interface BullMqQueueOptions {
   readonly prefix: string;
   readonly maxAttempts: number;
   readonly backoffMs: number;
+  /**
+   * How long a worker's lock on a job lasts without renewal (BullMQ renews it at half that), and
+   * how often stalled jobs are looked for: a job whose worker died is delivered again after
+   * about twice this. BullMQ's default is 30 s.
+   */
+  readonly lockDurationMs?: number;
   readonly log: Logger;
 }
 
@@ -123,6 +129,7 @@ class BullMqConsumer implements Consumer {
           connection: options.workerConnection,
           prefix: options.prefix,
           concurrency: consume.concurrency,
+          ...(options.lockDurationMs ? { lockDuration: options.lockDurationMs, stalledInterval: options.lockDurationMs } : {}),
         },
       );
       worker.on('failed', (job, err) => options.log.warn({ queue: name, jobId: job?.id, err }, 'job failed'));

@@ -36,7 +36,7 @@ interface Fixture {
   readonly privateDataset: string;
   /** SHARED dataset with version 1. */
   readonly sharedDataset: string;
-  /** Version 1 of the private dataset (one train and one test example). */
+  /** Version 1 of another private dataset of the owner's (one train and one test example), for training. */
   readonly datasetVersionId: string;
   /** The owner's training run on the private model, QUEUED (never dispatched). */
   readonly trainingRunId: string;
@@ -181,7 +181,18 @@ async function fixture(): Promise<Fixture> {
       ],
     });
   }
-  const datasetVersion = await db.fork().findOneOrFail(DatasetVersion, { dataset: { name: privateDataset }, version: 1 });
+  // Training gets a private dataset of its own: a queued run on one keeps it from being deleted.
+  const trainingData = `d${String(999_999 - id).padStart(6, '0')}-training`;
+  await services.datasets.importRows(db.fork(), principal, {
+    name: trainingData,
+    labels: ['ham', 'spam'],
+    description: '',
+    rows: [
+      { text: 'hello', label: 'ham', split: 'train' },
+      { text: 'win cash', label: 'spam', split: 'test' },
+    ],
+  });
+  const datasetVersion = await db.fork().findOneOrFail(DatasetVersion, { dataset: { name: trainingData }, version: 1 });
   // A row as startTrainingRun writes it, left QUEUED: no worker runs it during the cell.
   const runs = db.fork();
   const run = runs.create(TrainingRun, {

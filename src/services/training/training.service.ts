@@ -517,6 +517,7 @@ class TrainingAttempt {
   private pendingMetrics: TrainingMetric[] = [];
   private pendingLogs: TrainingLog[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  private writes: Promise<void> = Promise.resolve();
   private flushTimer: NodeJS.Timeout | undefined;
   private lease: DeviceLease | undefined;
   private readonly workDir: string;
@@ -552,6 +553,7 @@ class TrainingAttempt {
       return await this.steps();
     } finally {
       this.lease?.release();
+      await this.writes;
       await this.flush();
       await rm(this.workDir, { recursive: true, force: true }).catch(() => {});
     }
@@ -731,7 +733,7 @@ class TrainingAttempt {
             const now = Date.now();
             if (now - lastProgressWrite > 500) {
               lastProgressWrite = now;
-              void this.persist({ progress: m.fraction });
+              void this.persist({ progress: m.fraction }).catch(() => {});
             }
             break;
           }
@@ -785,13 +787,23 @@ class TrainingAttempt {
   }
 
   /** Writes columns of the row while this worker still holds it, and publishes the new state. */
-  private async persist(data: Partial<TrainingRun>): Promise<void> {
-    const moved = await this.deps.db
-      .fork()
-      .nativeUpdate(TrainingRun, { id: this.row.id, workerId: this.deps.workerId, status: 'RUNNING' }, { ...data, updatedAt: this.deps.now() });
-    if (moved === 0) return;
-    Object.assign(this.row, data);
-    await this.publish(this.row);
+  /**
+   * Writes columns of the row while this worker still holds it, and publishes the new state.
+   * Writes go one after another, and run() waits for the last before the attempt ends: a progress
+   * write still in flight when the job finishes would otherwise land on the finished row in memory
+   * (the row object is the one the job runner reloads and publishes).
+   */
+  private persist(data: Partial<TrainingRun>): Promise<void> {
+    const write = this.writes.then(async () => {
+      const moved = await this.deps.db
+        .fork()
+        .nativeUpdate(TrainingRun, { id: this.row.id, workerId: this.deps.workerId, status: 'RUNNING' }, { ...data, updatedAt: this.deps.now() });
+      if (moved === 0) return;
+      Object.assign(this.row, data);
+      await this.publish(this.row);
+    });
+    this.writes = write.catch((err: unknown) => this.deps.log.warn({ err, runId: this.row.id }, 'recording a training run’s progress failed'));
+    return write;
   }
 
   private metric(name: string, value: number, step: number | null, epoch: number | null): void {
