@@ -6,6 +6,7 @@ export { CHALLENGER, CHAMPION, PROMOTION_POLICIES, TEXT_CLASSIFICATION, MAX_LABE
 export type { PromotionPolicy, RuleViolation } from './registry.js';
 export * from './model/index.js';
 export * from './training/index.js';
+export * from './attack/index.js';
 export { isUuid } from './ids.js';
 export * from './inference.js';
 export * from './auth/index.js';
