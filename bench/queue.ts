@@ -159,7 +159,7 @@ async function platform(url: string, prefix: string): Promise<Measured> {
   const noop = async (_payload: unknown, ctx: { jobId: string }) => {
     counter.tick(ctx.jobId);
   };
-  const consumer = queue.consume({ ping: noop, inference: noop, training: noop }, { queues: ['ping'], concurrency: CONCURRENCY });
+  const consumer = queue.consume({ ping: noop, inference: noop, training: noop, battle: noop }, { queues: ['ping'], concurrency: CONCURRENCY });
   // Let the worker connect before the clock starts, as the raw Worker's waitUntilReady does.
   await new Promise((r) => setTimeout(r, 300));
   const started = performance.now();

@@ -14,6 +14,7 @@ import { Dataset } from './dataset.entity.js';
 import { DatasetVersion } from './dataset-version.entity.js';
 import { Example } from './example.entity.js';
 import { ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, WorkerProcess } from './training-run.entity.js';
+import { Battle, BattleRoundRow } from './battle.entity.js';
 
 export { InferenceJob, InferenceResult } from './inference-job.entity.js';
 export { INFERENCE_KINDS, InferenceLog } from './inference-log.entity.js';
@@ -39,8 +40,9 @@ export { DatasetRepository, pgArray } from './dataset.repository.js';
 export type { DatasetDependent, ExampleFilter, ExampleRow, NewExampleRow } from './dataset.repository.js';
 export { ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, WorkerProcess } from './training-run.entity.js';
 export type { TrainingStepRecord } from './training-run.entity.js';
+export { Battle, BattleRoundRow } from './battle.entity.js';
 export { PingJobRepository } from './ping-job.repository.js';
 export type { PageRequest } from './ping-job.repository.js';
 
 /** Listed explicitly: folder discovery differs between compiled and TypeScript runs. */
-export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias, InferenceLog, InferenceJob, InferenceResult, User, AuthSession, RefreshToken, SignInLink, ApiKey, AuditEntry, AppSecret, Dataset, DatasetVersion, Example, TrainingRun, TrainingMetric, TrainingLog, ModelEvaluation, WorkerProcess];
+export const ENTITIES = [JobRow, PingJob, Model, ModelVersion, ModelAlias, InferenceLog, InferenceJob, InferenceResult, User, AuthSession, RefreshToken, SignInLink, ApiKey, AuditEntry, AppSecret, Dataset, DatasetVersion, Example, TrainingRun, TrainingMetric, TrainingLog, ModelEvaluation, WorkerProcess, Battle, BattleRoundRow];

@@ -5,6 +5,7 @@ import { Migration20261122043308Inference } from './Migration20261122043308Infer
 import { Migration20261122072246Security } from './Migration20261122072246Security.js';
 import { Migration20261201200539Datasets } from './Migration20261201200539Datasets.js';
 import { Migration20261201202335Training } from './Migration20261201202335Training.js';
+import { Migration20261201210259Battles } from './Migration20261201210259Battles.js';
 
 /** Applied in this order; append new migrations at the end and never edit an applied one. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122072246Security', class: Migration20261122072246Security },
   { name: 'Migration20261201200539Datasets', class: Migration20261201200539Datasets },
   { name: 'Migration20261201202335Training', class: Migration20261201202335Training },
+  { name: 'Migration20261201210259Battles', class: Migration20261201210259Battles },
 ];

@@ -8,10 +8,11 @@ export interface JobPayloads {
   ping: { readonly pingJobId: string };
   inference: { readonly inferenceJobId: string };
   training: { readonly trainingRunId: string };
+  battle: { readonly battleId: string };
 }
 
 export type QueueName = keyof JobPayloads;
-export const QUEUE_NAMES = ['ping', 'inference', 'training'] as const satisfies readonly QueueName[];
+export const QUEUE_NAMES = ['ping', 'inference', 'training', 'battle'] as const satisfies readonly QueueName[];
 
 export function isQueueName(value: string): value is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(value);

@@ -19,6 +19,7 @@ import { DeviceAllocator, detectDevices, type Device } from './training/devices.
 import { configuredRunners } from './training/runners.js';
 import { TrainingService } from './training/training.service.js';
 import { WorkerRegistry } from './worker-registry.service.js';
+import { BattleService } from './battle/index.js';
 import { uploadDir } from './uploads.js';
 
 export type { ServiceDeps } from './context.js';
@@ -35,6 +36,8 @@ export type { ReconcileReport } from './reconciler.service.js';
 export type { Device } from './training/devices.js';
 export type { EvaluationView, MetricPointView, PromotionResult, StartTrainingRunInput, TrainingLogView, TrainingRunView } from './training/training.service.js';
 export type { RunningJob, WorkerView } from './worker-registry.service.js';
+export { DEFAULT_EVASION_THRESHOLD } from './battle/index.js';
+export type { BattleRoundView, BattleRoundsEvent, BattleView, CreateBattleInput, StrategyStatsView } from './battle/index.js';
 export { DATASET_FORMATS, SPAM_ASSASSIN_PACKAGE, importSpamAssassin } from './dataset/index.js';
 export type {
   CreateDatasetInput,
@@ -73,6 +76,7 @@ export interface Services {
   readonly inferenceJobs: InferenceJobService;
   readonly datasets: DatasetService;
   readonly training: TrainingService;
+  readonly battles: BattleService;
   readonly workers: WorkerRegistry;
   /** This process's CPU and GPUs, as workers report them. */
   readonly devices: readonly Device[];
@@ -101,6 +105,8 @@ export function createServices(deps: ServiceDeps): Services {
     allocator: new DeviceAllocator(devices),
     runners: configuredRunners(deps.config.training),
   });
+  const datasets = new DatasetService(deps);
+  const battles = new BattleService(deps, registry, inference, datasets, training, principals);
   return {
     principals,
     rateLimits,
@@ -108,12 +114,13 @@ export function createServices(deps: ServiceDeps): Services {
     users: new UserService(deps, principals),
     auditLog,
     ping,
-    reconciler: new ReconcilerService(deps, ping, inferenceJobs, training),
+    reconciler: new ReconcilerService(deps, ping, inferenceJobs, training, battles),
     registry,
     inference,
     inferenceJobs,
-    datasets: new DatasetService(deps),
+    datasets,
     training,
+    battles,
     workers: new WorkerRegistry(deps),
     devices,
     start: async () => {

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { planReconciliation, unreachable, type ReconcilePolicy } from '../domain/index.js';
-import { InferenceJob, PingJob, TrainingRun, type JobRowRepository, type JobRow } from '../entities/index.js';
+import { Battle, InferenceJob, PingJob, TrainingRun, type JobRowRepository, type JobRow } from '../entities/index.js';
 import type { JobPayloads, QueueName } from '../queue/index.js';
 import type { ServiceDeps } from './context.js';
 import type { InferenceJobService } from './inference/inference-job.service.js';
 import type { PingService } from './ping.service.js';
 import type { TrainingService } from './training/training.service.js';
+import type { BattleService } from './battle/battle.service.js';
 
 /** How the reconciler finds and re-dispatches the rows of one queue. One entry per queue. */
 interface JobKind<Q extends QueueName> {
@@ -35,6 +36,7 @@ export class ReconcilerService {
     ping: PingService,
     inferenceJobs: InferenceJobService,
     training: TrainingService,
+    battles: BattleService,
   ) {
     this.kinds = {
       ping: {
@@ -54,6 +56,12 @@ export class ReconcilerService {
         repository: (em) => em.getRepository(TrainingRun) as unknown as JobRowRepository<JobRow>,
         payload: (id) => ({ trainingRunId: id }),
         publish: (em, id) => training.publishCurrent(em, id),
+      },
+      battle: {
+        queue: 'battle',
+        repository: (em) => em.getRepository(Battle) as unknown as JobRowRepository<JobRow>,
+        payload: (id) => ({ battleId: id }),
+        publish: (em, id) => battles.publishCurrent(em, id),
       },
     };
   }

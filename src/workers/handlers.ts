@@ -7,5 +7,6 @@ export function createJobHandlers(services: Services): JobHandlers {
     ping: (payload, ctx) => services.ping.execute(payload.pingJobId, ctx),
     inference: (payload, ctx) => services.inferenceJobs.execute(payload.inferenceJobId, ctx),
     training: (payload, ctx) => services.training.execute(payload.trainingRunId, ctx),
+    battle: (payload, ctx) => services.battles.execute(payload.battleId, ctx),
   };
 }

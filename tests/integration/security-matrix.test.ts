@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createClient } from 'graphql-ws';
 import { DEFAULT_FEATURIZER_SPEC, exportedSignature, exportOnnx, mulberry32, randomWeights } from '../../src/domain/model/index.js';
-import { DatasetVersion, TrainingRun, User } from '../../src/entities/index.js';
+import { Battle, DatasetVersion, ModelVersion, TrainingRun, User } from '../../src/entities/index.js';
+import { validateBattleConfig } from '../../src/domain/index.js';
 import { getSchema } from '../../src/graphql/schema.js';
 import { SetModelAliasDocument as SET_ALIAS } from '../../src/sdk/index.js';
 import { startTestApp, TEST_PASSWORD, type SignedIn, type TestApp } from '../helpers/app.js';
@@ -40,6 +41,8 @@ interface Fixture {
   readonly datasetVersionId: string;
   /** The owner's training run on the private model, QUEUED (never dispatched). */
   readonly trainingRunId: string;
+  /** The owner's battle against the private model's champion, QUEUED (never dispatched). */
+  readonly battleId: string;
 }
 
 interface Outcome {
@@ -205,6 +208,24 @@ async function fixture(): Promise<Fixture> {
     principal: principal.id,
   });
   await runs.flush();
+  const defender = await db.fork().findOneOrFail(ModelVersion, { model: { name: privateModel }, version: 1 });
+  const checked = validateBattleConfig({ rounds: 3, strategies: 'adaptive', seeds: [{ text: 'win cash now', split: 'test' }], seed: 1, queryBudget: 0 });
+  if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
+  const battles = db.fork();
+  const battle = battles.create(Battle, {
+    modelName: privateModel,
+    alias: 'champion',
+    defenderVersionId: defender.id,
+    defenderVersion: 1,
+    harmfulLabel: 'spam',
+    config: checked.config as unknown as Record<string, unknown>,
+    threshold: 0.3,
+    autoRetrain: false,
+    state: null,
+    latency: null,
+    principal: principal.id,
+  });
+  await battles.flush();
   return {
     owner,
     privateModel,
@@ -218,6 +239,7 @@ async function fixture(): Promise<Fixture> {
     sharedDataset,
     datasetVersionId: datasetVersion.id,
     trainingRunId: run.id,
+    battleId: battle.id,
   };
 }
 
@@ -338,6 +360,21 @@ const CASES: readonly Case[] = [
     granted: (d, fx) => (d['trainingRuns'] as { nodes: { id: string }[] }).nodes.some((r) => r.id === fx.trainingRunId),
   },
   { op: 'trainingRun', name: 'the owner’s', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('query($id: ID!) { trainingRun(id: $id) { id metrics { seq } } }', { id: fx.trainingRunId }) },
+  { op: 'attackStrategies', name: 'anyone signed in', allowed: SIGNED_IN, run: (_fx, c) => c.gql('{ attackStrategies { id } }') },
+  {
+    op: 'battles',
+    name: 'lists the owner’s',
+    allowed: OWNER_OR_ADMIN,
+    run: (_fx, c) => c.gql('{ battles(first: 100) { nodes { id } } }'),
+    granted: (d, fx) => (d['battles'] as { nodes: { id: string }[] }).nodes.some((b) => b.id === fx.battleId),
+  },
+  { op: 'battle', name: 'the owner’s', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('query($id: ID!) { battle(id: $id) { id rounds { totalCount } } }', { id: fx.battleId }) },
+  {
+    op: 'modelVersionBattleStats',
+    name: 'private model',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) => c.gql('query($m: String!) { modelVersionBattleStats(model: $m, version: 1) { battles } }', { m: fx.privateModel }),
+  },
   { op: 'workers', name: 'anyone signed in', allowed: SIGNED_IN, run: (_fx, c) => c.gql('{ workers { id } }') },
   { op: 'trainingRunners', name: 'anyone signed in', allowed: SIGNED_IN, run: (_fx, c) => c.gql('{ trainingRunners }') },
   // Mutations
@@ -368,6 +405,22 @@ const CASES: readonly Case[] = [
     allowed: OWNER_OR_ADMIN,
     run: (fx, c) => c.gql('mutation($m: String!) { promoteModelVersion(input: { model: $m, version: 1 }) { version } }', { m: fx.privateModel }),
   },
+  {
+    op: 'createBattle',
+    name: 'against the owner’s private model',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) =>
+      c.gql('mutation($m: String!) { createBattle(input: { model: $m, rounds: 3, seedTexts: ["win cash"], autoRetrain: false }) { battle { id } } }', { m: fx.privateModel }),
+  },
+  {
+    op: 'createBattle',
+    name: 'against a shared model',
+    allowed: WRITERS,
+    run: (fx, c) =>
+      c.gql('mutation($m: String!) { createBattle(input: { model: $m, rounds: 3, seedTexts: ["win cash"], autoRetrain: false }) { battle { id } } }', { m: fx.sharedModel }),
+  },
+  { op: 'cancelBattle', name: 'the owner’s battle', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('mutation($id: ID!) { cancelBattle(input: { id: $id }) { battle { status } } }', { id: fx.battleId }) },
+  { op: 'rematch', name: 'the owner’s battle', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('mutation($id: ID!) { rematch(input: { id: $id }) { battle { id } } }', { id: fx.battleId }) },
   {
     op: 'login',
     name: 'anyone may try',
@@ -532,6 +585,21 @@ const CASES: readonly Case[] = [
     name: 'the owner’s job',
     allowed: OWNER_OR_ADMIN,
     run: (fx, c) => c.subscribe('subscription($id: ID!) { inferenceJobUpdated(id: $id) { id } }', { id: fx.inferenceJobId }),
+  },
+  {
+    op: 'battleUpdated',
+    name: 'the owner’s battle',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) => c.subscribe('subscription($id: ID!) { battleUpdated(battleId: $id) { id } }', { id: fx.battleId }),
+  },
+  {
+    op: 'battleRoundCompleted',
+    name: 'the owner’s battle',
+    allowed: OWNER_OR_ADMIN,
+    run: (fx, c) =>
+      c.subscribe('subscription($id: ID!) { battleRoundCompleted(battleId: $id) { battleId } }', { id: fx.battleId }, () =>
+        t.app.runtime.events.publish(`battle.${fx.battleId}.rounds`, { battleId: fx.battleId, rounds: [] }),
+      ),
   },
   {
     op: 'trainingRunUpdated',

@@ -7,7 +7,7 @@ import { InProcessJobQueue, JobHandedBackError, PermanentJobError, type JobConte
 const log = pino({ level: 'silent' });
 
 function handlers(fn: (id: string, ctx: JobContext) => Promise<void>): JobHandlers {
-  return { ping: (payload, ctx) => fn(payload.pingJobId, ctx), inference: (payload, ctx) => fn(payload.inferenceJobId, ctx), training: (payload, ctx) => fn(payload.trainingRunId, ctx) };
+  return { ping: (payload, ctx) => fn(payload.pingJobId, ctx), inference: (payload, ctx) => fn(payload.inferenceJobId, ctx), training: (payload, ctx) => fn(payload.trainingRunId, ctx), battle: (payload, ctx) => fn(payload.battleId, ctx) };
 }
 
 describe('InProcessJobQueue', () => {
@@ -33,6 +33,7 @@ describe('InProcessJobQueue', () => {
       { queue: 'ping', waiting: 1, active: 1, delayed: 0, failed: 0 },
       { queue: 'inference', waiting: 0, active: 0, delayed: 0, failed: 0 },
       { queue: 'training', waiting: 0, active: 0, delayed: 0, failed: 0 },
+      { queue: 'battle', waiting: 0, active: 0, delayed: 0, failed: 0 },
     ]);
     gate.resolve();
     await bothRan.promise;

@@ -94,6 +94,20 @@ export class PrincipalDirectory {
     };
   }
 
+  /**
+   * A user as the platform acts for them later (a battle's retrain runs with its starter's rights
+   * as they are now): null when the user is gone or disabled. No session or key stands behind it.
+   */
+  async forUser(userId: string): Promise<Principal | null> {
+    const rows = await this.connection().execute<{ id: string; email: string; role: Role; disabled: boolean }[]>(
+      'select id, email, role, disabled from app_user where id = ?',
+      [userId],
+    );
+    const u = rows[0];
+    if (!u || u.disabled) return null;
+    return { kind: 'user', id: u.id, email: u.email, role: u.role, sessionId: null, apiKeyId: null, expiresAt: null };
+  }
+
   /** Whether a principal authenticated earlier may still act: not expired, not disabled, not revoked, same role. */
   async isActive(principal: Principal): Promise<boolean> {
     if (principal.expiresAt !== null && principal.expiresAt <= this.now().getTime()) return false;

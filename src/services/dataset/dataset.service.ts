@@ -209,7 +209,7 @@ export class DatasetService {
   }
 
   private async view(em: EntityManager, id: string): Promise<DatasetView> {
-    return toView(await em.fork().findOneOrFail(Dataset, { id }, { populate: ['versions', 'versions.parent'] }));
+    return toView(await em.fork({ keepTransactionContext: true }).findOneOrFail(Dataset, { id }, { populate: ['versions', 'versions.parent'] }));
   }
 
   /** Datasets by name; versions come in one more query per page. */

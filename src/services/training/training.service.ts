@@ -176,7 +176,8 @@ export class TrainingService {
     return [...this.runtime.runners.keys()];
   }
 
-  async start(em: EntityManager, actor: Principal | null, input: StartTrainingRunInput): Promise<TrainingRunView> {
+  /** `dispatch: false` leaves the enqueue to the caller (one writing the row inside its own transaction). */
+  async start(em: EntityManager, actor: Principal | null, input: StartTrainingRunInput, options: { dispatch?: boolean } = {}): Promise<TrainingRunView> {
     const owner = mayCreate(actor);
     const model = mayManage(owner, await em.findOne(Model, { name: input.model }), () => noSuchModel(input.model), `model ${input.model}`);
     if (model.task !== 'text-classification') {
@@ -227,7 +228,7 @@ export class TrainingService {
       updatedAt: now,
     });
     await em.flush();
-    await this.dispatch(row.id);
+    if (options.dispatch !== false) await this.dispatch(row.id);
     return toView(row);
   }
 
