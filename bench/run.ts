@@ -22,8 +22,9 @@ import { training } from './training.js';
 import { datasetBenchmarks } from './datasets.js';
 import { queueOverhead } from './queue.js';
 import { trainingLoop } from './training-loop.js';
+import { battleThroughput } from './battle.js';
 
-const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks, ...datasetBenchmarks, training, trainingLoop, queueOverhead];
+const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks, ...datasetBenchmarks, training, trainingLoop, battleThroughput, queueOverhead];
 /** BENCH_ONLY=id,id runs a subset (ids as printed: trivial-query, inference-latency, …). */
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()).filter(Boolean);
 const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.id)) : ALL;

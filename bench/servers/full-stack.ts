@@ -21,7 +21,7 @@ if (!dataDir) throw new Error('BENCH_DATA_DIR must name a fresh directory for th
  * `off` serves without authentication, rate limits or query limits: the baseline that measures
  * what they cost.
  */
-const queues = (process.env.BENCH_WORKER_QUEUES ?? 'ping').split(',') as ('ping' | 'inference' | 'training')[];
+const queues = (process.env.BENCH_WORKER_QUEUES ?? 'ping').split(',') as ('ping' | 'inference' | 'training' | 'battle')[];
 const concurrency = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4);
 const auth = process.env.BENCH_AUTH ?? 'on';
 if (auth !== 'on' && auth !== 'off') throw new Error(`BENCH_AUTH must be on or off, not ${auth}.`);
