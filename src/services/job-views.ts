@@ -39,3 +39,47 @@ export async function watchJob<V extends { readonly status: JobStatus }>(
   }
   return liveView(current, events, (view) => isTerminal(view.status));
 }
+
+/** Ends a stream of a job's side events (metric points, rounds): published when the job ends. */
+export const STREAM_END = { end: true } as const;
+
+/**
+ * A job's side events (a run's metric points, a battle's rounds) from now until the job ends
+ * (STREAM_END on the topic), after the job is read: an unknown or unreadable job rejects here with
+ * NOT_FOUND, and one already ended completes at once (what came before is in the job's query).
+ */
+export async function watchUntilEnd<V extends object>(
+  deps: ServiceDeps,
+  topic: string,
+  what: string,
+  id: string,
+  load: () => Promise<{ readonly status: JobStatus } | null>,
+): Promise<AsyncIterableIterator<V>> {
+  const events = await deps.events.subscribe<V | typeof STREAM_END>(topic);
+  const current = await load().catch(async (error: unknown) => {
+    await events.return?.();
+    throw error;
+  });
+  if (!current) {
+    await events.return?.();
+    throw notFound(what, id);
+  }
+  const ended = isTerminal(current.status);
+  const stop = async (): Promise<IteratorResult<V>> => {
+    await events.return?.();
+    return { done: true, value: undefined };
+  };
+  const stream: AsyncIterableIterator<V> = {
+    next: async () => {
+      if (ended) return stop();
+      const step = await events.next();
+      if (step.done || 'end' in step.value) return stop();
+      return { done: false, value: step.value as V };
+    },
+    return: stop,
+    [Symbol.asyncIterator]() {
+      return stream;
+    },
+  };
+  return stream;
+}

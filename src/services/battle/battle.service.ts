@@ -25,7 +25,7 @@ import type { ServiceDeps } from '../context.js';
 import type { DatasetService } from '../dataset/index.js';
 import type { InferenceService } from '../inference/inference.service.js';
 import { runJob } from '../job-runner.js';
-import { dispatchJob, watchJob } from '../job-views.js';
+import { STREAM_END, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import type { TrainingService } from '../training/training.service.js';
 
@@ -128,7 +128,6 @@ const DEFAULT_SEED_LIMIT = 1000;
 const MAX_SEED_LIMIT = 100_000;
 const topic = (id: string) => `battle.${id}`;
 const roundsTopic = (id: string) => `battle.${id}.rounds`;
-type RoundsMessage = BattleRoundsEvent | { readonly end: true };
 
 const noSuchBattle = (id: string) => notFound('battle', id);
 
@@ -407,34 +406,8 @@ export class BattleService {
   /** Each batch of rounds as it is stored, until the battle ends (the rounds before are in `battle { rounds }`). */
   async watchRounds(actor: Principal | null, id: string): Promise<AsyncIterableIterator<BattleRoundsEvent>> {
     const me = signedIn(actor);
-    const events = await this.deps.events.subscribe<RoundsMessage>(roundsTopic(id));
-    const current = await this.get(this.deps.db.fork(), me, id).catch(async (error: unknown) => {
-      await events.return?.();
-      throw error;
-    });
-    if (!current) {
-      await events.return?.();
-      throw noSuchBattle(id);
-    }
-    const over = isTerminal(current.status);
-    const stream: AsyncIterableIterator<BattleRoundsEvent> = {
-      next: async () => {
-        const step = over ? { done: true as const, value: undefined } : await events.next();
-        if (step.done || 'end' in step.value) {
-          await events.return?.();
-          return { done: true, value: undefined };
-        }
-        return { done: false, value: step.value };
-      },
-      return: async () => {
-        await events.return?.();
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return stream;
-      },
-    };
-    return authorizedEvents(this.principals, me, stream, () => true);
+    const rounds = await watchUntilEnd<BattleRoundsEvent>(this.deps, roundsTopic(id), 'battle', id, () => this.get(this.deps.db.fork(), me, id));
+    return authorizedEvents(this.principals, me, rounds, () => true);
   }
 
   async publishCurrent(em: EntityManager, id: string): Promise<void> {
@@ -444,7 +417,7 @@ export class BattleService {
 
   private async publishView(row: Battle): Promise<void> {
     await this.deps.events.publish(topic(row.id), toView(row));
-    if (isTerminal(row.status)) await this.deps.events.publish(roundsTopic(row.id), { end: true });
+    if (isTerminal(row.status)) await this.deps.events.publish(roundsTopic(row.id), STREAM_END);
   }
 
   /** The worker side. */

@@ -28,7 +28,7 @@ import { authorizedEvents, mayCreate, mayManage, privateTo, signedIn } from '../
 import type { ServiceDeps } from '../context.js';
 import type { InferenceService } from '../inference/inference.service.js';
 import { runJob } from '../job-runner.js';
-import { dispatchJob, watchJob } from '../job-views.js';
+import { STREAM_END, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import { DeviceAllocator, NoGpuError, type DeviceLease } from './devices.js';
 import { RUNNER_PERMANENT_EXIT, runRunner, type RunnerSpec } from './runner-process.js';
@@ -111,8 +111,6 @@ export interface TrainingRuntime {
 const topic = (id: string) => `training.${id}`;
 const metricsTopic = (id: string) => `training.${id}.metrics`;
 const controlTopic = (id: string) => `training.${id}.control`;
-/** Published on the metrics topic when a run ends, so trainingMetrics subscriptions complete. */
-type MetricsEvent = MetricPointView | { readonly end: true };
 
 const EXPORT_PAGE = 5_000;
 const SCORE_CHUNK = 2_000;
@@ -315,37 +313,7 @@ export class TrainingService {
    */
   async watchMetrics(actor: Principal | null, runId: string): Promise<AsyncIterableIterator<MetricPointView>> {
     const me = signedIn(actor);
-    const events = await this.deps.events.subscribe<MetricsEvent>(metricsTopic(runId));
-    const current = await this.get(this.deps.db.fork(), me, runId).catch(async (error: unknown) => {
-      await events.return?.();
-      throw error;
-    });
-    if (!current) {
-      await events.return?.();
-      throw noSuchRun(runId);
-    }
-    const finished = isTerminal(current.status);
-    const points: AsyncIterableIterator<MetricPointView> = {
-      next: async () => {
-        if (finished) {
-          await events.return?.();
-          return { done: true, value: undefined };
-        }
-        const step = await events.next();
-        if (step.done || 'end' in step.value) {
-          await events.return?.();
-          return { done: true, value: undefined };
-        }
-        return step as IteratorResult<MetricPointView>;
-      },
-      return: async () => {
-        await events.return?.();
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return points;
-      },
-    };
+    const points = await watchUntilEnd<MetricPointView>(this.deps, metricsTopic(runId), 'training run', runId, () => this.get(this.deps.db.fork(), me, runId));
     return authorizedEvents(this.principals, me, points, () => true);
   }
 
@@ -356,7 +324,7 @@ export class TrainingService {
 
   private async publishView(row: TrainingRun): Promise<void> {
     await this.deps.events.publish(topic(row.id), toView(row));
-    if (isTerminal(row.status)) await this.deps.events.publish(metricsTopic(row.id), { end: true });
+    if (isTerminal(row.status)) await this.deps.events.publish(metricsTopic(row.id), STREAM_END);
   }
 
   /** A model version's metrics on a dataset version's test split, stored for later comparison. */
