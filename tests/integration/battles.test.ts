@@ -195,3 +195,47 @@ describe('battles', () => {
     await untilBattleEnds(createBattle.battle.id);
   });
 });
+
+describe('a battle whose worker stops mid-way', () => {
+  it('is handed back and resumed at its last stored batch, every round played once', { timeout: 120_000 }, async () => {
+    const own = await createTestBackend();
+    const env = { ARENA_SHUTDOWN_GRACE_MS: '200' };
+    let first: TestApp | undefined = await startTestApp(own, env);
+    let second: TestApp | undefined;
+    try {
+      // A trained defender to attack.
+      await first.client.request(CreateModelDocument, { input: { name: 'sturdy', labels: ['ham', 'spam'] } });
+      await first.client.request(CreateDatasetDocument, { input: { name: 'sturdy-data', labels: ['ham', 'spam'] } });
+      const { createDatasetVersion } = await first.client.request(CreateDatasetVersionDocument, { input: { dataset: 'sturdy-data', file: new File([corpus(200)], 's.csv') } });
+      const { startTrainingRun } = await first.client.request(StartTrainingRunDocument, {
+        input: { model: 'sturdy', datasetVersionId: createDatasetVersion.version.id, hyperparameters: { epochs: 2, dim: 4 }, featurizerSpec: { buckets: 1024 } },
+      });
+      await collectUntil(first.client.subscribe(TrainingRunUpdatedDocument, { id: startTrainingRun.trainingRun.id }), (e) => over(e.trainingRunUpdated.status), 60_000);
+      const rounds = 200_000;
+      const { createBattle } = await first.client.request(CreateBattleDocument, { input: { model: 'sturdy', rounds, seedTexts: ['win free money now', 'claim your prize'], autoRetrain: false, seed: 5 } });
+      const id = createBattle.battle.id;
+      await collectUntil(first.client.subscribe(BattleRoundCompletedDocument, { battleId: id }), () => true, 30_000);
+      await first.close();
+      first = undefined;
+      second = await startTestApp(own, env);
+      const after = (await second.client.request(BattleDocument, { id })).battle!;
+      expect(after.roundsDone).toBeGreaterThan(0);
+      expect(after.roundsDone).toBeLessThan(rounds);
+      const events = await collectUntil(second.client.subscribe(BattleUpdatedDocument, { battleId: id }), (e) => over(e.battleUpdated.status), 100_000);
+      const end = events.at(-1)!.battleUpdated;
+      expect(end).toMatchObject({ status: 'SUCCEEDED', roundsDone: rounds });
+      expect(end.attempts).toBeGreaterThanOrEqual(2);
+      expect(end.evasions + end.detections).toBe(rounds);
+      // Every index once: no batch stored twice, none skipped.
+      const [row] = await second.app.runtime.db
+        .fork()
+        .getConnection()
+        .execute<{ n: number; distinct: number; max: number }[]>('select count(*)::int as n, count(distinct idx)::int as distinct, max(idx)::int as max from battle_round where battle_id = ?', [id]);
+      expect(row).toEqual({ n: rounds, distinct: rounds, max: rounds - 1 });
+    } finally {
+      await first?.close();
+      await second?.close();
+      await own.cleanup();
+    }
+  });
+});
