@@ -33,8 +33,10 @@ export async function runJob<T extends JobRow>(o: RunJobOptions<T>): Promise<voi
   if (!existing) throw new PermanentJobError(`job row ${o.id} does not exist`);
   if (isTerminal(existing.status)) return; // a replayed delivery of a finished job
   if (!(await repo.claim(o.id, o.workerId))) return;
+  // Each state is read into a fresh identity map: the row object the work holds (and may still be
+  // changing when the job ends) is never what gets published as the job's final state.
   const reload = async () => {
-    const row = await repo.findOneOrFail({ id: o.id } as never, { refresh: true });
+    const row = await o.repository(o.em.fork()).findOneOrFail({ id: o.id } as never);
     await o.publish(row);
     return row;
   };
