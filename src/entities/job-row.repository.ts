@@ -1,6 +1,12 @@
-import { EntityRepository, raw } from '@mikro-orm/postgresql';
+import { EntityRepository, raw, type FilterQuery } from '@mikro-orm/postgresql';
 import type { JobRowSnapshot, TerminalJobStatus } from '../domain/index.js';
 import type { JobRow } from './job-row.entity.js';
+
+export interface PageRequest {
+  readonly first: number;
+  /** Exclusive lower bound in newest-first order: the (createdAt, id) of the last row seen. */
+  readonly after: { readonly createdAt: Date; readonly id: string } | undefined;
+}
 
 /**
  * State changes of job rows as conditional updates, so that two processes racing on one row
@@ -36,6 +42,20 @@ export class JobRowRepository<T extends JobRow> extends EntityRepository<T> {
 
   finish(id: string, workerId: string, status: TerminalJobStatus, data: Record<string, unknown> = {}): Promise<boolean> {
     return this.update({ id, workerId, status: 'RUNNING' }, { ...data, status, finishedAt: new Date() });
+  }
+
+  /** QUEUED or RUNNING → CANCELLED; false when it had already ended. The worker holding it stops at its next write or heartbeat. */
+  cancel(id: string, reason: string): Promise<boolean> {
+    return this.update({ id, status: { $in: ['QUEUED', 'RUNNING'] } }, { status: 'CANCELLED', error: reason, finishedAt: new Date() });
+  }
+
+  /** Newest first, keyset-paginated on (createdAt, id) so deep pages cost the same as the first. */
+  async pageNewestFirst(page: PageRequest, where: FilterQuery<T> = {} as FilterQuery<T>): Promise<{ rows: T[]; hasMore: boolean }> {
+    const after = page.after
+      ? { $or: [{ createdAt: { $lt: page.after.createdAt } }, { createdAt: page.after.createdAt, id: { $lt: page.after.id } }] }
+      : {};
+    const rows = await this.find({ $and: [where, after] } as FilterQuery<T>, { orderBy: { createdAt: 'desc', id: 'desc' } as never, limit: page.first + 1 });
+    return { rows: rows.slice(0, page.first), hasMore: rows.length > page.first };
   }
 
   /** Fails a row that never reached a worker (its job could not be dispatched or was rejected). */

@@ -1,8 +1,15 @@
 import { isTerminal, type JobStatus } from '../domain/index.js';
-import { notFound } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 import { liveView } from '../pubsub/index.js';
 import type { JobPayloads, QueueName } from '../queue/index.js';
 import type { ServiceDeps } from './context.js';
+
+/** CONFLICT for a job that already ended: only queued or running ones can be cancelled. */
+export function assertCancellable(status: JobStatus, what: string, id: string): void {
+  if (isTerminal(status)) {
+    throw new AppError('CONFLICT', `The ${what} ${id} already ${status.toLowerCase()}; only queued or running ones can be cancelled.`, { status });
+  }
+}
 
 /**
  * Enqueues a committed job row. Failures are logged, not thrown: the row is committed and the

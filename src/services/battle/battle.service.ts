@@ -16,7 +16,7 @@ import {
   type SeedText,
   type StrategyInfo,
 } from '../../domain/index.js';
-import { Battle, BattleRoundRow, Dataset, DatasetVersion, Model, ModelVersion, TrainingRun, type JobRowRepository } from '../../entities/index.js';
+import { Battle, BattleRoundRow, Dataset, DatasetVersion, Model, ModelVersion, TrainingRun, type JobRowRepository, type PageRequest } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
 import type { Principal, PrincipalDirectory } from '../auth/principals.js';
@@ -25,7 +25,7 @@ import type { ServiceDeps } from '../context.js';
 import type { DatasetService } from '../dataset/index.js';
 import type { InferenceService } from '../inference/inference.service.js';
 import { runJob } from '../job-runner.js';
-import { STREAM_END, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
+import { STREAM_END, assertCancellable, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import type { TrainingService } from '../training/training.service.js';
 
@@ -334,18 +334,16 @@ export class BattleService {
     return row && canRead(me, privateTo(row.principal)) ? toView(row) : null;
   }
 
-  async list(em: EntityManager, actor: Principal | null, page: { first: number; after: { createdAt: Date; id: string } | undefined }, filter: { model?: string | null; status?: JobStatus | null } = {}) {
+  /** The caller's battles (everyone's for admins), newest first. */
+  async list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: { model?: string | null; status?: JobStatus | null } = {}) {
     const me = signedIn(actor);
-    const where: Record<string, unknown> = {
+    const where = {
       ...(isAdmin(me) ? {} : { principal: me.id }),
       ...(filter.model ? { modelName: filter.model } : {}),
       ...(filter.status ? { status: filter.status } : {}),
     };
-    const paged = page.after
-      ? { ...where, $or: [{ createdAt: { $lt: page.after.createdAt } }, { createdAt: page.after.createdAt, id: { $lt: page.after.id } }] }
-      : where;
-    const rows = await em.find(Battle, paged, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.first + 1 });
-    return { nodes: rows.slice(0, page.first).map(toView), hasMore: rows.length > page.first, totalCount: () => em.fork().count(Battle, where) };
+    const { rows, hasMore } = await em.getRepository(Battle).pageNewestFirst(page, where);
+    return { nodes: rows.map(toView), hasMore, totalCount: () => em.fork().count(Battle, where) };
   }
 
   /** Rounds in order, keyset-paginated on the index; the caller checked the battle is readable (get). */
@@ -387,13 +385,10 @@ export class BattleService {
     const me = signedIn(actor);
     const row = isUuid(id) ? await em.findOne(Battle, { id }) : null;
     mayManage(me, row ? privateTo(row.principal) : null, () => noSuchBattle(id), 'this battle');
-    if (isTerminal(row!.status)) {
-      throw new AppError('CONFLICT', `Battle ${id} already ${row!.status.toLowerCase()}; only queued or running battles can be cancelled.`, { status: row!.status });
-    }
-    const now = this.deps.now();
-    const changed = await em.nativeUpdate(Battle, { id, status: { $in: ['QUEUED', 'RUNNING'] } }, { status: 'CANCELLED', finishedAt: now, updatedAt: now, error: `cancelled by ${me.email}` });
+    assertCancellable(row!.status, 'battle', id);
+    const changed = await em.getRepository(Battle).cancel(id, `cancelled by ${me.email}`);
     const fresh = await em.fork().findOneOrFail(Battle, { id });
-    if (changed > 0) await this.publishView(fresh);
+    if (changed) await this.publishView(fresh);
     return toView(fresh);
   }
 

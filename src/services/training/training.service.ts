@@ -19,7 +19,7 @@ import {
   type JobStatus,
   type RunnerMessage,
 } from '../../domain/index.js';
-import { Dataset, DatasetVersion, Model, ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, type JobRowRepository, type TrainingStepRecord } from '../../entities/index.js';
+import { Dataset, DatasetVersion, Model, ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, type JobRowRepository, type PageRequest, type TrainingStepRecord } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
 import { OnnxSession } from '../../inference/onnx-session.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
@@ -28,7 +28,7 @@ import { authorizedEvents, mayCreate, mayManage, privateTo, signedIn } from '../
 import type { ServiceDeps } from '../context.js';
 import type { InferenceService } from '../inference/inference.service.js';
 import { runJob } from '../job-runner.js';
-import { STREAM_END, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
+import { STREAM_END, assertCancellable, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import { DeviceAllocator, NoGpuError, type DeviceLease } from './devices.js';
 import { RUNNER_PERMANENT_EXIT, runRunner, type RunnerSpec } from './runner-process.js';
@@ -242,24 +242,17 @@ export class TrainingService {
     return row && canRead(me, privateTo(row.principal)) ? toView(row) : null;
   }
 
-  /** The caller's runs (everyone's for admins), newest first, keyset-paginated on (createdAt, id). */
-  async list(
-    em: EntityManager,
-    actor: Principal | null,
-    page: { first: number; after: { createdAt: Date; id: string } | undefined },
-    filter: { model?: string | null; status?: JobStatus | null } = {},
-  ) {
+  /** The caller's runs (everyone's for admins), newest first. */
+  async list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: { model?: string | null; status?: JobStatus | null } = {}) {
     const me = signedIn(actor);
-    const where: Record<string, unknown> = {
+    const where = {
       ...(isAdmin(me) ? {} : { principal: me.id }),
       ...(filter.model ? { modelName: filter.model } : {}),
       ...(filter.status ? { status: filter.status } : {}),
     };
-    const paged = page.after
-      ? { ...where, $or: [{ createdAt: { $lt: page.after.createdAt } }, { createdAt: page.after.createdAt, id: { $lt: page.after.id } }] }
-      : where;
-    const rows = await em.find(TrainingRun, paged, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: page.first + 1 });
-    return { nodes: rows.slice(0, page.first).map(toView), hasMore: rows.length > page.first, totalCount: () => em.fork().count(TrainingRun, where) };
+    const repo = em.getRepository(TrainingRun);
+    const { rows, hasMore } = await repo.pageNewestFirst(page, where);
+    return { nodes: rows.map(toView), hasMore, totalCount: () => em.fork().count(TrainingRun, where) };
   }
 
   /** The metric series so far, in the order the points came (optionally one metric's). */
@@ -283,20 +276,11 @@ export class TrainingService {
     const me = signedIn(actor);
     const row = isUuid(id) ? await em.findOne(TrainingRun, { id }) : null;
     mayManage(me, row ? privateTo(row.principal) : null, () => noSuchRun(id), 'this training run');
-    if (isTerminal(row!.status)) {
-      throw new AppError('CONFLICT', `Training run ${id} already ${row!.status.toLowerCase()}; only queued or running runs can be cancelled.`, {
-        status: row!.status,
-      });
-    }
-    const now = this.deps.now();
-    const changed = await em.nativeUpdate(
-      TrainingRun,
-      { id, status: { $in: ['QUEUED', 'RUNNING'] } },
-      { status: 'CANCELLED', finishedAt: now, updatedAt: now, error: `cancelled by ${me.email}` },
-    );
+    assertCancellable(row!.status, 'training run', id);
+    const changed = await em.getRepository(TrainingRun).cancel(id, `cancelled by ${me.email}`);
     await this.deps.events.publish(controlTopic(id), { cancel: true });
     const fresh = await em.fork().findOneOrFail(TrainingRun, { id });
-    if (changed > 0) await this.publishView(fresh);
+    if (changed) await this.publishView(fresh);
     return toView(fresh);
   }
 
