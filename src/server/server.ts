@@ -23,6 +23,7 @@ import { sendJsonError, sendRequestError } from './http-errors.js';
 import { createMetrics } from './metrics.js';
 import { DATASET_EXPORT_ROUTE, datasetExportHandler } from './dataset-export.js';
 import { createRequestGuard, type RequestGuard } from './guard.js';
+import { wsFanoutOptions } from './ws-fanout.js';
 import type { Principal } from '../services/index.js';
 
 export interface ApiServerOptions {
@@ -145,7 +146,12 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
         });
         return true;
       },
-      context: (ctx) => createContext(runtime, randomUUID(), identityOf(ctx.extra), { transport: 'ws' }),
+      // A battle's rounds: executed and serialized once per event for all subscribers, coalesced for slow readers.
+      ...wsFanoutOptions({
+        fields: { battleRoundCompleted: { list: 'rounds' } },
+        formatResult: (result) => formatResult(result),
+        context: (ctx) => createContext(runtime, randomUUID(), identityOf(ctx.extra), { transport: 'ws' }),
+      }),
       onSubscribe: async (ctx, id, payload) => {
         operations(ctx).set(id, { start: process.hrtime.bigint(), type: 'invalid', name: undefined });
         const tooLong = tokenLimitError(payload.query, limits);
