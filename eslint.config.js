@@ -8,7 +8,7 @@ const forbid = (...groups) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/sdk/generated/', 'coverage/', '.arena/', '.bench/'] },
+  { ignores: ['dist/', 'web/dist/', 'node_modules/', 'src/sdk/generated/', 'coverage/', '.arena/', '.bench/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -51,6 +51,23 @@ export default tseslint.config(
   {
     files: ['src/resolvers/**/*.ts'],
     rules: forbid([['**/entities/**', '@mikro-orm/*', 'bullmq', 'ioredis'], 'Resolvers call services; persistence and queues stay behind them.']),
+  },
+  {
+    // The dashboard is a browser app and the SDK's first user: it reaches the platform through
+    // src/sdk only (typed documents over HTTP and graphql-ws), never the server's code.
+    files: ['web/**/*.ts', 'web/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: '(^|/)src/(?!sdk/)', message: 'The dashboard imports only the SDK (src/sdk).' },
+            { regex: '^node:', message: 'The dashboard runs in a browser: no Node built-ins.' },
+            { group: ['@mikro-orm/*', 'pg', 'type-graphql', '@apollo/*', 'bullmq', 'ioredis', 'express', 'ws'], message: 'The dashboard runs in a browser and talks to the API only.' },
+          ],
+        },
+      ],
+    },
   },
   {
     files: ['src/sdk/**/*.ts'],

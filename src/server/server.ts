@@ -17,6 +17,7 @@ import { getSchema } from '../graphql/schema.js';
 import type { Readiness } from '../db/database.js';
 import type { Runtime } from '../runtime.js';
 import { mountGraphiQL, wantsGraphiQL } from './graphiql.js';
+import { mountDashboard } from './dashboard.js';
 import { requestPlugin } from './request-plugin.js';
 import { createGraphQLHttpHandler, trackRequest } from './graphql-http.js';
 import { sendJsonError, sendRequestError } from './http-errors.js';
@@ -89,6 +90,7 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
   });
   app.get(DATASET_EXPORT_ROUTE, datasetExportHandler(runtime, guard));
   mountGraphiQL(app);
+  mountDashboard(app);
 
   // WebSocket: graphql-ws (graphql-transport-ws) on the same path as HTTP.
   const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: config.bodyLimitBytes });
@@ -290,16 +292,19 @@ export async function startApiServer(runtime: Runtime, options: ApiServerOptions
 }
 
 /**
- * First contact: with no users yet, make an admin and print a one-time link that signs in through
- * GraphiQL, so a new user is in without reading any docs.
+ * First contact: with no users yet, make an admin and print a one-time link that signs in to the
+ * dashboard (or GraphiQL), so a new user is in without reading any docs.
  */
 async function announceFirstAdmin(runtime: Runtime, url: string): Promise<void> {
   const first = await runtime.services.auth.ensureFirstAdmin(runtime.db.fork());
   if (!first) return;
+  // The same one-time token signs in to the dashboard (/) or to GraphiQL, whichever opens it first.
+  // signInLink stays GraphiQL's: scripts read that field.
+  const dashboardLink = `${url}/#signin=${first.token}`;
   const link = `${url}/graphiql#signin=${first.token}`;
   runtime.log.info(
-    { email: first.email, signInLink: link, expiresAt: first.expiresAt.toISOString() },
-    `No users yet, so an admin (${first.email}) was created. Open ${link} to sign in (one use, within ${Math.round(
+    { email: first.email, dashboardSignInLink: dashboardLink, signInLink: link, expiresAt: first.expiresAt.toISOString() },
+    `No users yet, so an admin (${first.email}) was created. Open ${dashboardLink} to sign in to the dashboard (or ${link} for GraphiQL; one use, within ${Math.round(
       (first.expiresAt.getTime() - Date.now()) / 3_600_000,
     )} h), then set a password with updateUser or make an API key with createApiKey. Scripts and CI: \`arena users create\`, \`arena users token\`.`,
   );
