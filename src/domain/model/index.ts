@@ -7,7 +7,7 @@ export {
 } from './featurizer-spec.js';
 export type { FeaturizerSpec, NgramRange, NormalizationSpec } from './featurizer-spec.js';
 export { cutText, foldConfusables, joinSpacedLetters, normalizeText } from './normalize.js';
-export { featurize, featurizeBatch } from './featurizer.js';
+export { featurize, featurizeBatch, featurizeChunks, type FeatureChunk } from './featurizer.js';
 export type { FeatureBatch, FeaturizeBatchOptions, Features } from './featurizer.js';
 export { assertValidWeights, forward, predict, randomWeights, softmax } from './fasttext.js';
 export type { FastTextWeights, Prediction } from './fasttext.js';

@@ -4,7 +4,7 @@ import { InferenceLog, Model } from '../../entities/index.js';
 import {
   checkTexts,
   isAdmin,
-  featurizeBatch,
+  featurizeChunks,
   parseFeaturizerSpec,
   parseTensorInputs,
   TensorInputError,
@@ -389,10 +389,12 @@ export class InferenceService {
   }
 
   private async runText(loaded: Pick<Loaded, 'session' | 'spec'>, texts: readonly string[]): Promise<Float32Array[]> {
-    const batch = featurizeBatch(texts, loaded.spec!);
-    const { probabilities, classes } = await loaded.session.classify(batch);
+    // Rectangles of similar lengths: a batch mixing short texts and long e-mails is not padded to the longest.
     const rows: Float32Array[] = new Array(texts.length);
-    for (let i = 0; i < texts.length; i++) rows[i] = probabilities.slice(i * classes, (i + 1) * classes);
+    for (const chunk of featurizeChunks(texts, loaded.spec!)) {
+      const { probabilities, classes } = await loaded.session.classify(chunk);
+      chunk.rows.forEach((row, b) => (rows[row] = probabilities.slice(b * classes, (b + 1) * classes)));
+    }
     return rows;
   }
 
