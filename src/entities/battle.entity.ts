@@ -1,6 +1,7 @@
 import { Entity, EntityRepositoryType, Index, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 import { JobRow } from './job-row.entity.js';
 import { JobRowRepository } from './job-row.repository.js';
+import { BattleRoundRepository } from './battle-round.repository.js';
 
 /**
  * A battle: an attacker's rounds against a pinned defender version. The engine's state (next
@@ -72,6 +73,10 @@ export class Battle extends JobRow {
   @Property({ type: 'text', nullable: true })
   retrainNotice: string | null = null;
 
+  /** Things a person should know about how the battle was played (a strategy skipped, a language model that failed). */
+  @Property({ type: 'json', default: '[]' })
+  notices: string[] & Opt = [];
+
   @Property({ type: 'uuid', nullable: true })
   rematchOf: string | null = null;
 
@@ -81,8 +86,14 @@ export class Battle extends JobRow {
 }
 
 /** One round as played: the seed text, the attacker's variant, and what the defender said. */
-@Entity({ tableName: 'battle_round' })
+/**
+ * One round. The text attacked is not stored again per round: it is the battle's seed
+ * `seedIndex` (config.seeds), which for e-mails halved what every batch writes.
+ */
+@Entity({ tableName: 'battle_round', repository: () => BattleRoundRepository })
 export class BattleRoundRow {
+  [EntityRepositoryType]?: BattleRoundRepository;
+
   @PrimaryKey({ type: 'uuid' })
   battleId!: string;
 
@@ -94,9 +105,6 @@ export class BattleRoundRow {
 
   @Property({ type: 'string', length: 8 })
   split!: string;
-
-  @Property({ type: 'text' })
-  original!: string;
 
   @Property({ type: 'text' })
   variant!: string;

@@ -41,6 +41,7 @@ export type { DatasetDependent, ExampleFilter, ExampleRow, NewExampleRow } from 
 export { ModelEvaluation, TrainingLog, TrainingMetric, TrainingRun, WorkerProcess } from './training-run.entity.js';
 export type { TrainingStepRecord } from './training-run.entity.js';
 export { Battle, BattleRoundRow } from './battle.entity.js';
+export { BattleRoundRepository, type NewBattleRound } from './battle-round.repository.js';
 export { PingJobRepository } from './ping-job.repository.js';
 export type { PageRequest } from './ping-job.repository.js';
 
