@@ -112,6 +112,19 @@ const envSchema = z.object({
   ARENA_MAX_DIRECTIVES: positiveInt(20),
   ARENA_MAX_COST: positiveInt(5000),
   ARENA_MAX_TOKENS: positiveInt(2000),
+  ARENA_LLM_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .url({ message: 'must be the base URL of an OpenAI-compatible API, e.g. http://127.0.0.1:11434/v1 (Ollama)' })
+      .refine((u) => /^https?:/.test(u), { message: 'must be an http:// or https:// URL' })
+      .optional(),
+  ),
+  ARENA_LLM_MODEL: z.preprocess(emptyAsUndefined, z.string().min(1).default('llama3.2')),
+  ARENA_LLM_API_KEY: z.preprocess(emptyAsUndefined, z.string().min(1).optional()),
+  ARENA_LLM_TIMEOUT_MS: positiveInt(20_000),
+  ARENA_LLM_CONCURRENCY: positiveInt(4),
+  ARENA_LLM_CIRCUIT_RESET_MS: positiveInt(30_000),
 });
 
 export type Mode = 'embedded' | 'scaled';
@@ -144,6 +157,21 @@ export interface Config {
   readonly dataset: DatasetConfig;
   readonly training: TrainingConfig;
   readonly security: SecurityConfig;
+  readonly llm: LlmConfig;
+}
+
+/** The language model behind the llm-paraphrase attack strategy: an OpenAI-compatible chat endpoint. */
+export interface LlmConfig {
+  /** Base URL (…/v1); `/chat/completions` is appended. Undefined: llm-paraphrase is skipped with a notice. */
+  readonly url: string | undefined;
+  readonly model: string;
+  readonly apiKey: string | undefined;
+  /** One paraphrase slower than this counts as a failure (the round falls back). */
+  readonly timeoutMs: number;
+  /** Paraphrase requests in flight per process. */
+  readonly concurrency: number;
+  /** How long the circuit stays open after repeated failures before one call tests the endpoint again. */
+  readonly circuitResetMs: number;
 }
 
 /** A training runner: a command that reads a JSON config and writes JSON lines (see src/domain/training). */
@@ -276,6 +304,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       runTimeoutMs: e.ARENA_TRAINING_RUN_TIMEOUT_MS,
       runners: Object.freeze(e.ARENA_TRAINING_RUNNERS ? (JSON.parse(e.ARENA_TRAINING_RUNNERS) as Record<string, TrainingRunnerConfig>) : {}),
       gpus: e.ARENA_GPUS,
+    }),
+    llm: Object.freeze({
+      url: e.ARENA_LLM_URL,
+      model: e.ARENA_LLM_MODEL,
+      apiKey: e.ARENA_LLM_API_KEY,
+      timeoutMs: e.ARENA_LLM_TIMEOUT_MS,
+      concurrency: e.ARENA_LLM_CONCURRENCY,
+      circuitResetMs: e.ARENA_LLM_CIRCUIT_RESET_MS,
     }),
     security: Object.freeze({
       jwtSecret: e.ARENA_JWT_SECRET,

@@ -1,2 +1,2 @@
 export { ConfigError, loadConfig, modeOf } from './config.js';
-export type { Config, Mode } from './config.js';
+export type { Config, LlmConfig, Mode } from './config.js';

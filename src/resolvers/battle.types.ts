@@ -16,6 +16,15 @@ export class AttackStrategy {
 
   @Field(() => Boolean, { description: 'Whether it asks the defender (within the battle’s query budget) which words matter.' })
   queriesDefender!: boolean;
+
+  @Field(() => Boolean, { description: 'Whether it needs a language model (ARENA_LLM_URL, an OpenAI-compatible chat endpoint).' })
+  needsLlm!: boolean;
+
+  @Field(() => Boolean, { description: 'Whether battles on this server can play it.' })
+  available!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Why it is not available, and what to set.' })
+  unavailableReason!: string | null;
 }
 
 @ObjectType({ description: 'Attempts and evasions of one strategy or split.' })
@@ -172,6 +181,9 @@ export class Battle extends JobState {
 
   @Field(() => String, { nullable: true, description: 'Why a battle over its threshold did not retrain.' })
   retrainNotice!: string | null;
+
+  @Field(() => [String], { description: 'How the battle was played, where a person should know: a strategy skipped, a language model that failed (and what its rounds played instead).' })
+  notices!: string[];
 
   @Field(() => ID, { nullable: true, description: 'The battle this one is a rematch of.' })
   rematchOf!: string | null;

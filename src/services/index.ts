@@ -20,6 +20,7 @@ import { configuredRunners } from './training/runners.js';
 import { TrainingService } from './training/training.service.js';
 import { WorkerRegistry } from './worker-registry.service.js';
 import { BattleService } from './battle/index.js';
+import { LlmParaphraser } from './battle/llm-paraphraser.js';
 import { uploadDir } from './uploads.js';
 
 export type { ServiceDeps } from './context.js';
@@ -106,7 +107,8 @@ export function createServices(deps: ServiceDeps): Services {
     runners: configuredRunners(deps.config.training),
   });
   const datasets = new DatasetService(deps);
-  const battles = new BattleService(deps, registry, inference, datasets, training, principals);
+  const paraphraser = new LlmParaphraser(deps.config.llm, deps.log);
+  const battles = new BattleService(deps, registry, inference, datasets, training, principals, paraphraser);
   return {
     principals,
     rateLimits,
@@ -129,6 +131,7 @@ export function createServices(deps: ServiceDeps): Services {
       if (removed > 0) deps.log.info({ removed }, 'removed upload files left by an interrupted upload');
     },
     close: async () => {
+      paraphraser.close();
       await Promise.all([inference.close(), auditLog.close(), principals.close()]);
     },
   };

@@ -135,6 +135,21 @@ describe('battles', () => {
     await untilBattleEnds(rematch.battle.id);
   });
 
+  it('without ARENA_LLM_URL, skips llm-paraphrase with a notice and plays the rest', async () => {
+    const { attackStrategies } = await t.client.request(AttackStrategiesDocument);
+    expect(attackStrategies.find((s) => s.id === 'llm-paraphrase')).toMatchObject({ needsLlm: true, available: false, unavailableReason: expect.stringMatching(/ARENA_LLM_URL/) });
+    const pinned = (await t.client.request(CreateBattleDocument, { input: { model: 'guard', rounds: 20, seedTexts: ['win free money now'], strategies: ['llm-paraphrase', 'leetspeak'], autoRetrain: false } })).createBattle.battle;
+    expect(pinned.strategies).toEqual(['leetspeak']);
+    expect(pinned.notices).toEqual([expect.stringMatching(/^llm-paraphrase skipped: no language model is configured: set ARENA_LLM_URL/)]);
+    const end = await untilBattleEnds(pinned.id);
+    expect(end).toMatchObject({ status: 'SUCCEEDED', roundsDone: 20 });
+    expect(end.byStrategy.map((s) => s.key)).toEqual(['leetspeak']);
+    const adaptive = (await t.client.request(CreateBattleDocument, { input: { model: 'guard', rounds: 20, seedTexts: ['win free money now'], autoRetrain: false } })).createBattle.battle;
+    expect(adaptive.notices).toEqual([expect.stringMatching(/^llm-paraphrase is not among the adaptive strategies/)]);
+    const adaptiveEnd = await untilBattleEnds(adaptive.id);
+    expect(adaptiveEnd.byStrategy.map((s) => s.key)).not.toContain('llm-paraphrase');
+  });
+
   it('plays the same rounds for the same seed', async () => {
     const input = { model: 'guard', rounds: 40, seedTexts: ['win free money now offer', 'claim your cash prize today'], seed: 7, autoRetrain: false };
     const a = (await t.client.request(CreateBattleDocument, { input })).createBattle.battle;
@@ -159,6 +174,7 @@ describe('battles', () => {
       [{ threshold: 1.5 }, 'BAD_USER_INPUT', /threshold/],
       [{ harmfulLabel: 'toxic' }, 'BAD_USER_INPUT', /toxic is not a label/],
       [{ intensity: 2 }, 'BAD_USER_INPUT', /intensity/],
+      [{ strategies: ['llm-paraphrase'] }, 'BAD_USER_INPUT', /llm-paraphrase cannot be played: no language model is configured: set ARENA_LLM_URL/],
     ];
     for (const [override, code, message] of cases) {
       const error = await graphQLFailure(t.client.request(CreateBattleDocument, { input: { model: 'guard', rounds: 10, seedTexts: ['free money'], ...override } as never }));

@@ -73,6 +73,14 @@ export class Bandit {
     if (arm.pending > 0) arm.pending--;
   }
 
+  /** A choice whose outcome will never come (the strategy could not be played): no longer pending, and nothing learned. */
+  release(id: string): void {
+    const i = this.index.get(id);
+    if (i === undefined) throw new Error(`unknown arm ${id}`);
+    const arm = this.arms[i]!;
+    if (arm.pending > 0) arm.pending--;
+  }
+
   state(): BanditState {
     return { algorithm: this.algorithm, arms: this.arms.map((a) => ({ ...a })) };
   }

@@ -22,6 +22,8 @@ export interface BattleConfig {
   /** Pinned strategies (chosen uniformly at random per round) or 'adaptive' (a bandit over all of them). */
   readonly strategies: readonly StrategyId[] | 'adaptive';
   readonly seeds: readonly SeedText[];
+  /** Whether a language model is at hand: 'adaptive' then includes llm-paraphrase. */
+  readonly paraphrase: boolean;
   /** Harmful-score threshold, in (0, 1), the query-based attack tries to get under. */
   readonly threshold: number;
   /** Same seed + same config → same rounds. */
@@ -121,6 +123,8 @@ export function validateBattleConfig(input: BattleConfigInput): BattleConfigChec
   const greedyBase = input.greedyBase ?? d.greedyBase;
   if (!isBlindStrategyId(greedyBase)) problem('greedyBase', `must be one of the blind strategies (${BLIND_STRATEGY_IDS.join(', ')}); got ${show(greedyBase)}`);
 
+  const paraphrase = input.paraphrase ?? false;
+  if (typeof paraphrase !== 'boolean') problem('paraphrase', `must be true or false; got ${show(paraphrase)}`);
   const strategies = input.strategies ?? d.strategies;
   if (strategies !== 'adaptive') {
     if (!Array.isArray(strategies)) {
@@ -170,6 +174,7 @@ export function validateBattleConfig(input: BattleConfigInput): BattleConfigChec
       rounds: rounds as number,
       strategies: strategies === 'adaptive' ? 'adaptive' : ([...(strategies as StrategyId[])] as const),
       seeds: (seeds as SeedText[]).map((s) => ({ text: s.text, split: s.split })),
+      paraphrase: paraphrase as boolean,
       threshold: threshold as number,
       seed: seed as number,
       queryBudget: queryBudget as number,
@@ -183,8 +188,11 @@ export function validateBattleConfig(input: BattleConfigInput): BattleConfigChec
   };
 }
 
-/** The strategies a battle plays: the pinned ones, or for 'adaptive' all (greedy only with a query budget). */
-export function battleArms(config: Pick<BattleConfig, 'strategies' | 'queryBudget'>): StrategyId[] {
+/**
+ * The strategies a battle plays: the pinned ones, or for 'adaptive' all (greedy only with a query
+ * budget, llm-paraphrase only with a language model).
+ */
+export function battleArms(config: Pick<BattleConfig, 'strategies' | 'queryBudget'> & { readonly paraphrase?: boolean }): StrategyId[] {
   if (config.strategies !== 'adaptive') return [...config.strategies];
-  return STRATEGY_IDS.filter((id) => id !== 'greedy' || config.queryBudget > 0);
+  return STRATEGY_IDS.filter((id) => (id !== 'greedy' || config.queryBudget > 0) && (id !== 'llm-paraphrase' || config.paraphrase === true));
 }

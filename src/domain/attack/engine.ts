@@ -13,7 +13,7 @@
 import { mulberry32, type Rng } from '../model/rng.js';
 import type { Split } from '../dataset/normalize.js';
 import { Bandit, type BanditState } from './bandit.js';
-import type { StrategyId } from './catalogue.js';
+import { PARAPHRASE_FALLBACK, type StrategyId } from './catalogue.js';
 import { BattleConfigError, battleArms, validateBattleConfig, type BattleConfig } from './config.js';
 import { greedyAttack, type Scorer } from './importance.js';
 import { STRATEGIES, type StrategyOptions } from './strategies.js';
@@ -27,6 +27,13 @@ export interface DefenseResult {
 
 /** Scores texts in order; one call per batch of rounds (plus the query-based rounds' own). */
 export type Defend = (texts: readonly string[]) => Promise<readonly DefenseResult[]>;
+
+/**
+ * A language model's rewrite of `text`, or null when it failed (timeout, error, garbage, circuit
+ * open): the round then plays PARAPHRASE_FALLBACK. Must not throw. `seed` comes from the round's
+ * RNG, for endpoints that honour one; a model's answers are still not guaranteed repeatable.
+ */
+export type Paraphrase = (text: string, seed: number) => Promise<string | null>;
 
 export interface BattleRound {
   readonly index: number;
@@ -63,6 +70,8 @@ export interface BattleStats {
   readonly detections: number;
   readonly evasionRate: number;
   readonly queries: number;
+  /** Paraphrase rounds that played PARAPHRASE_FALLBACK because the language model failed. */
+  readonly paraphraseFallbacks?: number;
   readonly byStrategy: Readonly<Partial<Record<StrategyId, RateStats>>>;
   readonly bySplit: Readonly<Record<Split, RateStats>>;
   /** Evasion rate on test-split seeds: the honest measure (train seeds feed retraining). */
@@ -140,6 +149,7 @@ export class BattleEngine {
         detections: 0,
         evasionRate: 0,
         queries: 0,
+        paraphraseFallbacks: 0,
         byStrategy: {},
         bySplit: { train: EMPTY_RATE, test: EMPTY_RATE },
         testEvasionRate: 0,
@@ -175,7 +185,7 @@ export class BattleEngine {
   }
 
   /** Plays the next batch of rounds (up to batchSize) from `state`. */
-  async runBatch(state: BattleState, defend: Defend): Promise<BattleBatch> {
+  async runBatch(state: BattleState, defend: Defend, paraphrase?: Paraphrase): Promise<BattleBatch> {
     this.checkState(state);
     const { config } = this;
     const start = state.nextRound;
@@ -185,6 +195,8 @@ export class BattleEngine {
     interface Pending {
       index: number;
       seedIndex: number;
+      /** The bandit's pick; `strategy` is what was played (the fallback when a paraphrase failed). */
+      chosen: StrategyId;
       strategy: StrategyId;
       variant: string;
       queries: number;
@@ -192,15 +204,29 @@ export class BattleEngine {
     }
     const pending: Pending[] = [];
     const greedy: Promise<void>[] = [];
+    let fallbacks = 0;
     for (let index = start; index < end; index++) {
       const rng = mulberry32(mix(config.seed, ROUND_STREAM, index));
       const strategy = bandit.choose(rng) as StrategyId;
       const seedIndex = this.seedIndexOf(index);
       const original = config.seeds[seedIndex]!.text;
-      const round: Pending = { index, seedIndex, strategy, variant: original, queries: 0, result: undefined };
+      const round: Pending = { index, seedIndex, chosen: strategy, strategy, variant: original, queries: 0, result: undefined };
       pending.push(round);
       if (strategy === 'greedy') greedy.push(this.playGreedy(round, original, rng, defend));
-      else round.variant = STRATEGIES[strategy](original, rng, this.options);
+      else if (strategy === 'llm-paraphrase') {
+        // The seed is drawn first, so the fallback's draws are the same whether or not a model answered.
+        const seed = Math.floor(rng() * 2 ** 31);
+        greedy.push(
+          (paraphrase ? paraphrase(original, seed).catch(() => null) : Promise.resolve(null)).then((text) => {
+            if (text !== null && text.trim().length > 0 && text !== original) round.variant = text;
+            else {
+              fallbacks++;
+              round.strategy = PARAPHRASE_FALLBACK;
+              round.variant = STRATEGIES[PARAPHRASE_FALLBACK](original, rng, this.options);
+            }
+          }),
+        );
+      } else round.variant = STRATEGIES[strategy](original, rng, this.options);
     }
     await Promise.all(greedy);
 
@@ -226,7 +252,9 @@ export class BattleEngine {
       const { harmfulScore: score, detected } = r.result!;
       const seed = config.seeds[r.seedIndex]!;
       const evaded = !detected;
-      bandit.update(r.strategy, evaded);
+      // A failed paraphrase says nothing about how well paraphrasing evades.
+      if (r.chosen === r.strategy) bandit.update(r.strategy, evaded);
+      else bandit.release(r.chosen);
       rounds++;
       queries += r.queries;
       if (evaded) evasions++;
@@ -262,6 +290,7 @@ export class BattleEngine {
         detections,
         evasionRate: rounds === 0 ? 0 : evasions / rounds,
         queries,
+        paraphraseFallbacks: (state.stats.paraphraseFallbacks ?? 0) + fallbacks,
         byStrategy,
         bySplit,
         testEvasionRate: bySplit.test.rate,
@@ -273,10 +302,10 @@ export class BattleEngine {
   }
 
   /** Every remaining batch, from `state` (or the start) to the last round. */
-  async *run(defend: Defend, state: BattleState = this.initialState()): AsyncGenerator<BattleBatch, BattleState> {
+  async *run(defend: Defend, state: BattleState = this.initialState(), paraphrase?: Paraphrase): AsyncGenerator<BattleBatch, BattleState> {
     let current = state;
     while (!this.isDone(current)) {
-      const batch = await this.runBatch(current, defend);
+      const batch = await this.runBatch(current, defend, paraphrase);
       current = batch.state;
       yield batch;
     }

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { LRUCache } from 'lru-cache';
 import {
   BattleEngine,
+  PARAPHRASE_FALLBACK,
   STRATEGY_CATALOGUE,
   argmax,
   canRead,
@@ -28,6 +30,7 @@ import { runJob } from '../job-runner.js';
 import { STREAM_END, assertCancellable, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import type { TrainingService } from '../training/training.service.js';
+import type { LlmParaphraser } from './llm-paraphraser.js';
 
 export interface CreateBattleInput {
   readonly model: string;
@@ -86,6 +89,8 @@ export interface BattleView {
   readonly retrainRunId: string | null;
   readonly retrainDatasetVersionId: string | null;
   readonly retrainNotice: string | null;
+  /** How the battle was played, where a person should know (a strategy skipped, a language model that failed). */
+  readonly notices: readonly string[];
   readonly rematchOf: string | null;
   readonly attempts: number;
   readonly workerId: string | null;
@@ -108,6 +113,12 @@ export interface BattleRoundView {
   readonly detected: boolean;
   readonly queries: number;
   readonly latencyMs: number;
+}
+
+/** A batch of rounds as published: without `original`, which each subscriber fills from the battle's seeds. */
+interface StoredRoundsEvent {
+  readonly battleId: string;
+  readonly rounds: readonly Omit<BattleRoundView, 'original'>[];
 }
 
 /** What `battleRoundCompleted` pushes: the rounds of one batch (a fast battle's rounds come coalesced). */
@@ -170,6 +181,7 @@ function toView(row: Battle): BattleView {
     retrainRunId: row.retrainRunId,
     retrainDatasetVersionId: row.retrainDatasetVersionId,
     retrainNotice: row.retrainNotice,
+    notices: row.notices ?? [],
     rematchOf: row.rematchOf,
     attempts: row.attempts,
     workerId: row.workerId,
@@ -181,12 +193,12 @@ function toView(row: Battle): BattleView {
   };
 }
 
-const toRoundView = (r: BattleRoundRow): BattleRoundView => ({
+const toRoundView = (r: BattleRoundRow, seeds: readonly string[]): BattleRoundView => ({
   battleId: r.battleId,
   index: r.idx,
   seedIndex: r.seedIndex,
   split: r.split,
-  original: r.original,
+  original: seeds[r.seedIndex] ?? '',
   variant: r.variant,
   strategy: r.strategy,
   score: r.score,
@@ -212,11 +224,32 @@ export class BattleService {
     private readonly datasets: DatasetService,
     private readonly training: TrainingService,
     private readonly principals: PrincipalDirectory,
+    private readonly paraphraser: LlmParaphraser,
   ) {}
 
-  strategies(actor: Principal | null): readonly StrategyInfo[] {
+  /**
+   * Each battle's seed texts by index, for the rounds' `original` (rounds store only the index).
+   * A battle's config never changes, so a few are kept; concurrent subscribers share one read.
+   */
+  private readonly seedTexts = new LRUCache<string, readonly string[]>({
+    max: 64,
+    maxSize: 256 * 1024 * 1024,
+    sizeCalculation: (texts) => Math.max(1, texts.reduce((n, t) => n + 2 * t.length, 0)),
+    fetchMethod: async (id) => {
+      const row = await this.deps.db.fork().findOne(Battle, { id }, { fields: ['config'] });
+      return row ? (row.config as unknown as BattleConfig).seeds.map((s) => s.text) : undefined;
+    },
+  });
+
+  private async seedsOf(battleId: string): Promise<readonly string[]> {
+    return (await this.seedTexts.fetch(battleId)) ?? [];
+  }
+
+  /** The catalogue, with whether each strategy can be played here (llm-paraphrase needs ARENA_LLM_URL). */
+  strategies(actor: Principal | null): (StrategyInfo & { available: boolean; unavailableReason: string | null })[] {
     signedIn(actor);
-    return STRATEGY_CATALOGUE;
+    const reason = this.paraphraser.unavailableReason;
+    return STRATEGY_CATALOGUE.map((s) => ({ ...s, available: !s.needsLlm || reason === null, unavailableReason: s.needsLlm ? reason : null }));
   }
 
   create(em: EntityManager, actor: Principal | null, input: CreateBattleInput): Promise<BattleView> {
@@ -246,12 +279,17 @@ export class BattleService {
     const threshold = input.threshold ?? DEFAULT_EVASION_THRESHOLD;
     if (!(threshold > 0 && threshold < 1)) throw badInput(`threshold must be between 0 and 1 (an evasion rate); got ${threshold}.`, { field: 'threshold' });
     const seeds = seedList ? [...seedList] : await this.seeds(em, owner, input, harmfulLabel);
+    const { strategies, notices } = this.playableStrategies(input.strategies);
     const checked = validateBattleConfig({
       rounds: input.rounds,
-      strategies: input.strategies && input.strategies.length > 0 ? input.strategies : 'adaptive',
+      strategies,
+      paraphrase: this.paraphraser.available,
       seeds,
       seed: input.seed ?? Math.floor(Math.random() * 2 ** 32),
       queryBudget: input.queryBudget ?? 0,
+      // The evaded samples are read back from the stored rounds; kept in the state too, a
+      // battle of e-mails rewrote megabytes of them with every batch.
+      keepEvadedTrain: 0,
       ...(input.intensity === null || input.intensity === undefined ? {} : { intensity: input.intensity }),
     });
     if (!checked.ok) {
@@ -274,6 +312,7 @@ export class BattleService {
       state: null,
       latency: null,
       rematchOf,
+      notices,
       principal: owner.id,
       createdAt: now,
       updatedAt: now,
@@ -308,6 +347,19 @@ export class BattleService {
       row!.id,
       config.seeds,
     );
+  }
+
+  /**
+   * The strategies asked for, less llm-paraphrase when no language model is configured (skipped
+   * with a notice, as is its absence from an adaptive battle); refused if nothing else is left.
+   */
+  private playableStrategies(asked: readonly string[] | null | undefined): { strategies: readonly string[] | 'adaptive'; notices: string[] } {
+    const reason = this.paraphraser.unavailableReason;
+    if (!asked || asked.length === 0) return { strategies: 'adaptive', notices: reason ? [`llm-paraphrase is not among the adaptive strategies: ${reason}.`] : [] };
+    if (!reason || !asked.includes('llm-paraphrase')) return { strategies: asked, notices: [] };
+    const rest = asked.filter((s) => s !== 'llm-paraphrase');
+    if (rest.length === 0) throw badInput(`llm-paraphrase cannot be played: ${reason}. Add another strategy or leave strategies out (adaptive).`, { field: 'strategies' });
+    return { strategies: rest, notices: [`llm-paraphrase skipped: ${reason}.`] };
   }
 
   private async seeds(em: EntityManager, actor: Principal, input: CreateBattleInput, harmfulLabel: string): Promise<SeedText[]> {
@@ -353,8 +405,11 @@ export class BattleService {
       ...(filter.strategy ? { strategy: filter.strategy } : {}),
       ...(filter.detected === null || filter.detected === undefined ? {} : { detected: filter.detected }),
     };
-    const rows = await em.find(BattleRoundRow, afterIndex === undefined ? where : { ...where, idx: { $gt: afterIndex } }, { orderBy: { idx: 'asc' }, limit: first + 1 });
-    return { nodes: rows.slice(0, first).map(toRoundView), hasMore: rows.length > first, totalCount: () => em.fork().count(BattleRoundRow, where) };
+    const [rows, seeds] = await Promise.all([
+      em.find(BattleRoundRow, afterIndex === undefined ? where : { ...where, idx: { $gt: afterIndex } }, { orderBy: { idx: 'asc' }, limit: first + 1 }),
+      this.seedsOf(battleId),
+    ]);
+    return { nodes: rows.slice(0, first).map((r) => toRoundView(r, seeds)), hasMore: rows.length > first, totalCount: () => em.fork().count(BattleRoundRow, where) };
   }
 
   /** Evasion rate by strategy across every battle fought against one model version. */
@@ -401,7 +456,9 @@ export class BattleService {
   /** Each batch of rounds as it is stored, until the battle ends (the rounds before are in `battle { rounds }`). */
   async watchRounds(actor: Principal | null, id: string): Promise<AsyncIterableIterator<BattleRoundsEvent>> {
     const me = signedIn(actor);
-    const rounds = await watchUntilEnd<BattleRoundsEvent>(this.deps, roundsTopic(id), 'battle', id, () => this.get(this.deps.db.fork(), me, id));
+    const stored = await watchUntilEnd<StoredRoundsEvent>(this.deps, roundsTopic(id), 'battle', id, () => this.get(this.deps.db.fork(), me, id));
+    const seeds = await this.seedsOf(id);
+    const rounds = mapEvents(stored, (e): BattleRoundsEvent => ({ battleId: e.battleId, rounds: e.rounds.map((r) => ({ ...r, original: seeds[r.seedIndex] ?? '' })) }));
     return authorizedEvents(this.principals, me, rounds, () => true);
   }
 
@@ -448,6 +505,8 @@ export class BattleService {
     const em = this.deps.db.fork();
     if (state.nextRound > 0) await em.nativeDelete(BattleRoundRow, { battleId: row.id, idx: { $gte: state.nextRound } });
     let batchMs = 0;
+    // A paraphrase that fails plays the fallback strategy; the reasons end up in the battle's notices.
+    const tally = this.paraphraser.tally();
     const defend = async (texts: readonly string[]) => {
       const started = performance.now();
       const { rows } = await this.inference.scoreTexts(meta.id, texts);
@@ -459,7 +518,7 @@ export class BattleService {
       batchMs = 0;
       let batch: BattleBatch;
       try {
-        batch = await engine.runBatch(state, defend);
+        batch = await engine.runBatch(state, defend, tally.paraphrase);
       } catch (error) {
         if (error instanceof AppError) throw new PermanentJobError(error.message);
         throw error;
@@ -468,13 +527,19 @@ export class BattleService {
       const stored = await this.store(row, batch, latency);
       if (!stored) throw new Error('battle is no longer held by this worker');
       state = batch.state;
-      const rounds = batch.rounds.map((r) => ({ battleId: row.id, index: r.index, seedIndex: r.seedIndex, split: r.split, original: r.original, variant: r.variant, strategy: r.strategy, score: r.score, detected: r.detected, queries: r.queries, latencyMs: latency }));
-      await this.deps.events.publish(roundsTopic(row.id), { battleId: row.id, rounds } satisfies BattleRoundsEvent);
+      // Without the seed texts (subscribers add them from the config): an e-mail battle's events are half the size.
+      const rounds = batch.rounds.map((r) => ({ battleId: row.id, index: r.index, seedIndex: r.seedIndex, split: r.split, variant: r.variant, strategy: r.strategy, score: r.score, detected: r.detected, queries: r.queries, latencyMs: latency }));
+      await this.deps.events.publish(roundsTopic(row.id), { battleId: row.id, rounds } satisfies StoredRoundsEvent);
       await this.deps.events.publish(topic(row.id), toView(row));
     }
     const latencyStats = await this.latency(row.id);
     const stats = state.stats;
     const result: Partial<Battle> = { state: structuredClone(state) as unknown as Record<string, unknown>, roundsDone: stats.rounds, evasions: stats.evasions, detections: stats.detections, latency: latencyStats };
+    const failed = tally.summary();
+    if (failed) {
+      const fallbacks = stats.paraphraseFallbacks ?? 0;
+      result.notices = [...(row.notices ?? []), `llm-paraphrase failed in ${fallbacks} round${fallbacks === 1 ? '' : 's'}, which played ${PARAPHRASE_FALLBACK} instead (${failed}).`];
+    }
     if (row.autoRetrain && stats.evasionRate > row.threshold) Object.assign(result, await this.retrain(row, stats));
     return result;
   }
@@ -490,22 +555,7 @@ export class BattleService {
         { state: structuredClone(batch.state) as unknown as Record<string, unknown>, roundsDone: stats.rounds, evasions: stats.evasions, detections: stats.detections, updatedAt: this.deps.now() },
       );
       if (n === 0) return 0;
-      if (batch.rounds.length > 0) {
-        await tx.getConnection().execute(
-          `insert into battle_round (battle_id, idx, seed_index, split, original, variant, strategy, score, detected, queries, latency_ms)
-           select ?::uuid, idx, seed_index, split, original, variant, strategy, score, detected, queries, ?::float8
-             from jsonb_to_recordset(?::jsonb) as r(idx int, seed_index int, split varchar(8), original text, variant text, strategy varchar(32), score float8, detected boolean, queries int)
-           on conflict (battle_id, idx) do nothing`,
-          [
-            row.id,
-            latencyMs,
-            JSON.stringify(batch.rounds.map((r) => ({ idx: r.index, seed_index: r.seedIndex, split: r.split, original: r.original, variant: r.variant, strategy: r.strategy, score: r.score, detected: r.detected, queries: r.queries }))),
-          ],
-          'run',
-          // Inside the transaction: on the embedded database there is no second connection to wait for.
-          tx.getTransactionContext(),
-        );
-      }
+      await tx.getRepository(BattleRoundRow).insertBatch(row.id, latencyMs, batch.rounds);
       return n;
     });
     if (moved > 0) Object.assign(row, { state: structuredClone(batch.state), roundsDone: stats.rounds, evasions: stats.evasions, detections: stats.detections });
@@ -582,6 +632,28 @@ export class BattleService {
     if (dispatch) await this.training.dispatch(dispatch);
     return columns;
   }
+}
+
+/** `events` with each value mapped; return() and throw() reach the source. */
+function mapEvents<A, B>(events: AsyncIterableIterator<A>, map: (value: A) => B): AsyncIterableIterator<B> {
+  const iterator: AsyncIterableIterator<B> = {
+    async next() {
+      const step = await events.next();
+      return step.done ? step : { done: false, value: map(step.value) };
+    },
+    async return() {
+      await events.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      await events.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 function dedupe(texts: readonly string[]): string[] {

@@ -63,8 +63,9 @@ describe('validateBattleConfig', () => {
 
 describe('battleArms', () => {
   it.each<[string, Parameters<typeof battleArms>[0], readonly string[]]>([
-    ['adaptive without budget: no greedy', { strategies: 'adaptive', queryBudget: 0 }, STRATEGY_IDS.filter((s) => s !== 'greedy')],
-    ['adaptive with budget: everything', { strategies: 'adaptive', queryBudget: 10 }, STRATEGY_IDS],
+    ['adaptive without budget or LLM: no greedy, no paraphrase', { strategies: 'adaptive', queryBudget: 0 }, STRATEGY_IDS.filter((s) => s !== 'greedy' && s !== 'llm-paraphrase')],
+    ['adaptive with budget, no LLM: no paraphrase', { strategies: 'adaptive', queryBudget: 10 }, STRATEGY_IDS.filter((s) => s !== 'llm-paraphrase')],
+    ['adaptive with budget and LLM: everything', { strategies: 'adaptive', queryBudget: 10, paraphrase: true }, STRATEGY_IDS],
     ['pinned', { strategies: ['lexicon', 'homoglyphs'], queryBudget: 0 }, ['lexicon', 'homoglyphs']],
   ])('%s', (_name, config, arms) => {
     expect(battleArms(config)).toEqual(arms);
