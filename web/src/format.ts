@@ -38,3 +38,6 @@ export function metric(obj: unknown, key: string): number | null {
   const v = (obj as Record<string, unknown>)[key];
   return typeof v === 'number' ? v : null;
 }
+
+/** Long texts (whole e-mails) cut for a table cell; the cell's title holds the start of the rest. */
+export const clip = (text: string, max = 160) => (text.length > max ? `${text.slice(0, max)}…` : text);

@@ -12,7 +12,7 @@ import {
 } from '../../../src/sdk/index.js';
 import { describeError, type ShownError } from '../api.js';
 import { CategoryChart, LiveLineChart, type LiveLineHandle } from '../charts.js';
-import { fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, fmtTime, shortId } from '../format.js';
+import { clip, fmtDuration, fmtInt, fmtMs, fmtNum, fmtPct, fmtTime, shortId } from '../format.js';
 import { useFrameState, useSubscription } from '../hooks.js';
 import { go, href } from '../router.js';
 import { useSession } from '../session.js';
@@ -21,7 +21,7 @@ import { Badge, Card, ErrorBox, Loading, Progress, Stat, StatusBadge, terminal }
 /** Rounds loaded from the `battle { rounds }` connection before the live stream takes over. */
 const HISTORY_LIMIT = 5000;
 const PAGE = 100;
-const TABLE_ROWS = 40;
+const TABLE_ROWS = 25;
 const ROLLING = 50;
 
 interface RoundsState {
@@ -258,8 +258,12 @@ export function BattleView({ id }: { id: string }) {
                     <td>
                       {r.strategy} <span className="muted small">{r.split}</span>
                     </td>
-                    <td className="text">{r.original}</td>
-                    <td className="text">{r.variant}</td>
+                    <td className="text" title={r.original.slice(0, 2000)}>
+                      {clip(r.original)}
+                    </td>
+                    <td className="text" title={r.variant.slice(0, 2000)}>
+                      {clip(r.variant)}
+                    </td>
                     <td className="num">{fmtNum(r.score, 3)}</td>
                     <td>{r.detected ? <Badge tone="ok">detected</Badge> : <Badge tone="bad">evaded</Badge>}</td>
                   </tr>

@@ -11,7 +11,7 @@ import {
 } from '../../../src/sdk/index.js';
 import { describeError, type ShownError } from '../api.js';
 import { CategoryChart } from '../charts.js';
-import { fmtInt, fmtPct, fmtTime } from '../format.js';
+import { clip, fmtInt, fmtPct, fmtTime } from '../format.js';
 import { useQuery } from '../hooks.js';
 import { go, href } from '../router.js';
 import { useSession } from '../session.js';
@@ -293,7 +293,9 @@ function Examples({ dataset, labels, version }: { dataset: string; labels: reado
         <tbody>
           {conn?.nodes.map((e) => (
             <tr key={e.id}>
-              <td className="text">{e.text}</td>
+              <td className="text" title={e.text.slice(0, 2000)}>
+                {clip(e.text, 240)}
+              </td>
               <td>
                 <Badge tone="info">{e.label}</Badge>
               </td>
