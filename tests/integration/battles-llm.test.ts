@@ -1,5 +1,6 @@
 /**
- * The llm-paraphrase strategy against a real HTTP server speaking the OpenAI chat completions
+ * Battles on a server configured for them: with a language model (ARENA_LLM_URL) and a short
+ * dataset text limit. The llm-paraphrase strategy against a real HTTP server speaking the OpenAI chat completions
  * protocol (a stand-in for Ollama or vLLM), in each of the ways a language model lets a battle
  * down: it answers, it hangs, it answers garbage, it errors. None of them may fail a battle.
  */
@@ -68,7 +69,10 @@ async function startFakeLlm(): Promise<FakeLlm> {
 let backend: TestBackend;
 let t: TestApp;
 let llm: FakeLlm;
+let dataVersionId: string;
 
+/** Dataset texts are at most this long here: the corpus fits, variants that grow by a few characters may not. */
+const MAX_TEXT = 32;
 /** The circuit's reset in these tests: each test waits it out, so each meets the endpoint itself. */
 const RESET_MS = 400;
 const over = (status: string) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
@@ -96,10 +100,11 @@ async function roundsOf(id: string) {
 beforeAll(async () => {
   llm = await startFakeLlm();
   backend = await createTestBackend();
-  t = await startTestApp(backend, { ARENA_LLM_URL: llm.url, ARENA_LLM_MODEL: 'fake-7b', ARENA_LLM_API_KEY: 'sk-test', ARENA_LLM_TIMEOUT_MS: '300', ARENA_LLM_CIRCUIT_RESET_MS: String(RESET_MS) });
+  t = await startTestApp(backend, { ARENA_LLM_URL: llm.url, ARENA_LLM_MODEL: 'fake-7b', ARENA_LLM_API_KEY: 'sk-test', ARENA_LLM_TIMEOUT_MS: '300', ARENA_LLM_CIRCUIT_RESET_MS: String(RESET_MS), ARENA_DATASET_MAX_TEXT_LENGTH: String(MAX_TEXT) });
   await t.client.request(CreateModelDocument, { input: { name: 'llm-guard', labels: ['ham', 'spam'] } });
   await t.client.request(CreateDatasetDocument, { input: { name: 'llm-guard-data', labels: ['ham', 'spam'] } });
   const { createDatasetVersion } = await t.client.request(CreateDatasetVersionDocument, { input: { dataset: 'llm-guard-data', file: new File([corpus(200)], 'd.csv') } });
+  dataVersionId = createDatasetVersion.version.id;
   const { startTrainingRun } = await t.client.request(StartTrainingRunDocument, {
     input: { model: 'llm-guard', datasetVersionId: createDatasetVersion.version.id, hyperparameters: { epochs: 3, dim: 8, seed: 1 }, featurizerSpec: { buckets: 4096 } },
   });
@@ -165,5 +170,23 @@ describe('the llm-paraphrase strategy', () => {
     expect(llm.requests.length).toBeGreaterThan(0);
     expect(end.notices).toHaveLength(1);
     expect(end.notices[0]).toMatch(reason);
+  });
+});
+
+describe('the retrain a battle triggers', () => {
+  it('leaves out evaded variants longer than a dataset example may be, says how many, and retrains on the rest', { timeout: 90_000 }, async () => {
+    const { createBattle } = await t.client.request(CreateBattleDocument, {
+      input: { model: 'llm-guard', rounds: 300, seedDatasetVersionId: dataVersionId, seedLabel: 'spam', strategies: ['char-duplicate', 'lexicon'], intensity: 1, threshold: 0.01, seed: 5 },
+    });
+    const events = await collectUntil(t.client.subscribe(BattleUpdatedDocument, { battleId: createBattle.battle.id }), (e) => over(e.battleUpdated.status), 60_000);
+    const end = events.at(-1)!.battleUpdated;
+    expect(end).toMatchObject({ status: 'SUCCEEDED', error: null });
+    const { battle: evaded } = await t.client.request(BattleDocument, { id: end.id, first: 100, detected: false });
+    const long = evaded!.rounds.nodes.filter((r) => r.split === 'train' && r.variant.length > MAX_TEXT).length;
+    expect(long).toBeGreaterThan(0);
+    expect(end.notices.join(' ')).toMatch(new RegExp(`^\\d+ evaded variants? (was|were) longer than a dataset example may be \\(${MAX_TEXT} characters\\) and left out of the retrain\\.$`));
+    // The rest still retrained: nothing was refused because of the long ones.
+    expect(end.retrainNotice).toBeNull();
+    expect(end.retrainRunId).not.toBeNull();
   });
 });

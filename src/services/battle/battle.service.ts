@@ -241,6 +241,22 @@ export class BattleService {
     },
   });
 
+  /**
+   * A published batch with each round's seed text, made once per event for all its subscribers:
+   * they receive the same event object, and the WebSocket fan-out executes and serializes a
+   * query once per event object (src/server/ws-fanout.ts).
+   */
+  private readonly completed = new WeakMap<StoredRoundsEvent, BattleRoundsEvent>();
+
+  private withOriginals(event: StoredRoundsEvent, seeds: readonly string[]): BattleRoundsEvent {
+    let full = this.completed.get(event);
+    if (!full) {
+      full = { battleId: event.battleId, rounds: event.rounds.map((r) => ({ ...r, original: seeds[r.seedIndex] ?? '' })) };
+      this.completed.set(event, full);
+    }
+    return full;
+  }
+
   private async seedsOf(battleId: string): Promise<readonly string[]> {
     return (await this.seedTexts.fetch(battleId)) ?? [];
   }
@@ -458,7 +474,7 @@ export class BattleService {
     const me = signedIn(actor);
     const stored = await watchUntilEnd<StoredRoundsEvent>(this.deps, roundsTopic(id), 'battle', id, () => this.get(this.deps.db.fork(), me, id));
     const seeds = await this.seedsOf(id);
-    const rounds = mapEvents(stored, (e): BattleRoundsEvent => ({ battleId: e.battleId, rounds: e.rounds.map((r) => ({ ...r, original: seeds[r.seedIndex] ?? '' })) }));
+    const rounds = mapEvents(stored, (e) => this.withOriginals(e, seeds));
     return authorizedEvents(this.principals, me, rounds, () => true);
   }
 
@@ -540,7 +556,12 @@ export class BattleService {
       const fallbacks = stats.paraphraseFallbacks ?? 0;
       result.notices = [...(row.notices ?? []), `llm-paraphrase failed in ${fallbacks} round${fallbacks === 1 ? '' : 's'}, which played ${PARAPHRASE_FALLBACK} instead (${failed}).`];
     }
-    if (row.autoRetrain && stats.evasionRate > row.threshold) Object.assign(result, await this.retrain(row, stats));
+    if (row.autoRetrain && stats.evasionRate > row.threshold) {
+      // The retrain's notices come after the battle's own.
+      const { notices: more, ...retrain } = await this.retrain(row, stats);
+      Object.assign(result, retrain);
+      if (more?.length) result.notices = [...(result.notices ?? row.notices ?? []), ...more];
+    }
     return result;
   }
 
@@ -593,8 +614,14 @@ export class BattleService {
     if (!defender?.datasetVersionId) return skip(`the defender (version ${row.defenderVersion}) was not trained on a dataset version: there is no data to add the evaded samples to`);
     const base = await em.findOne(DatasetVersion, { id: defender.datasetVersionId }, { populate: ['dataset'] });
     if (!base) return skip('the dataset version the defender was trained on no longer exists');
-    const evaded = await em.find(BattleRoundRow, { battleId: row.id, split: 'train', detected: false }, { orderBy: { idx: 'asc' } });
-    if (evaded.length === 0) return skip(`every evasion (${stats.evasions}) was of a test-split seed: nothing may join the training data`);
+    const found = await em.find(BattleRoundRow, { battleId: row.id, split: 'train', detected: false }, { orderBy: { idx: 'asc' } });
+    if (found.length === 0) return skip(`every evasion (${stats.evasions}) was of a test-split seed: nothing may join the training data`);
+    // A variant may outgrow its seed (inserted characters): one over the dataset's limit would refuse the whole version.
+    const limit = this.deps.config.dataset.maxTextLength;
+    const evaded = found.filter((r) => r.variant.length <= limit);
+    const tooLong = found.length - evaded.length;
+    const notices = tooLong > 0 ? [`${tooLong} evaded variant${tooLong === 1 ? ' was' : 's were'} longer than a dataset example may be (${limit.toLocaleString('en')} characters) and left out of the retrain.`] : undefined;
+    if (evaded.length === 0) return { ...skip('every evaded variant of a training-split seed was longer than a dataset example may be'), ...(notices ? { notices } : {}) };
     const run = defender.trainingRunId ? await em.findOne(TrainingRun, { id: defender.trainingRunId }) : null;
     let outcome: Partial<Battle> & { dispatch?: string };
     try {
@@ -621,7 +648,7 @@ export class BattleService {
           },
           { dispatch: false },
         );
-        return { retrainRunId: started.id, retrainDatasetVersionId: derived.version.id, retrainNotice: null, dispatch: started.id };
+        return { retrainRunId: started.id, retrainDatasetVersionId: derived.version.id, retrainNotice: null, dispatch: started.id, ...(notices ? { notices } : {}) };
       });
     } catch (error) {
       // Refusals (the starter may not add to that dataset or train that model) are notices, not failures of the battle.
