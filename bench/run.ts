@@ -5,6 +5,7 @@
  *
  * Environment: BENCH_ONLY (every benchmark; or comma-separated ids), BENCH_DURATION_S (8), BENCH_WARMUP_S (2), BENCH_CONNECTIONS (10), BENCH_ROUNDS (2),
  * BENCH_FANOUT_SUBSCRIBERS (1000), BENCH_FANOUT_SECONDS (20), BENCH_FANOUT_ROUNDS (40000) for battle-fanout,
+ * BENCH_LOOP_ROUNDS (2000) rounds per battle for battle-loop,
  * BENCH_LOG_LEVEL (info, the full stack's LOG_LEVEL); DATABASE_URL / REDIS_URL switch the full
  * stack to scaled mode (the inference servers then share that database and ARENA_REDIS_PREFIX:
  * give the run a scratch database and a prefix of its own). BENCH_FASTTEXT_DIR (.bench/fasttext): where
@@ -25,8 +26,9 @@ import { queueOverhead } from './queue.js';
 import { trainingLoop } from './training-loop.js';
 import { battleThroughput } from './battle.js';
 import { battleFanout } from './battle-fanout.js';
+import { battleLoop } from './battle-loop.js';
 
-const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks, ...datasetBenchmarks, training, trainingLoop, battleThroughput, battleFanout, queueOverhead];
+const ALL = [trivialQuery, authOverhead, ...inferenceBenchmarks, ...datasetBenchmarks, training, trainingLoop, battleThroughput, battleFanout, battleLoop, queueOverhead];
 /** BENCH_ONLY=id,id runs a subset (ids as printed: trivial-query, inference-latency, …). */
 const only = process.env['BENCH_ONLY']?.split(',').map((s) => s.trim()).filter(Boolean);
 const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.id)) : ALL;
