@@ -115,3 +115,6 @@ export class InferenceStats {
   @Field(() => Float, { nullable: true, description: 'Texts per second over the completed jobs’ running time.' })
   throughput!: number | null;
 }
+
+@ObjectType()
+export class InferenceJobConnection extends Connection(InferenceJob, 'InferenceJob') {}

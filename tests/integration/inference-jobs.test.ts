@@ -4,6 +4,7 @@ import {
   CreateModelDocument,
   InferenceJobDocument,
   InferenceJobUpdatedDocument,
+  InferenceJobsDocument,
   InferenceStatsDocument,
   RegisterModelVersionDocument,
   SubmitInferenceJobDocument,
@@ -66,6 +67,22 @@ describe('bulk inference jobs', () => {
     const { inferenceStats } = await t.client.request(InferenceStatsDocument, { model: 'bulk' });
     expect(inferenceStats).toMatchObject({ total: 1, completed: 1, failed: 0, successRate: 1, textsProcessed: 5000, textsFailed: 1 });
     expect(inferenceStats.throughput).toBeGreaterThan(0);
+  });
+
+  it('lists the caller’s jobs newest first, by model and status, in pages; another user sees none of them', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await t.client.request(SubmitInferenceJobDocument, { input: { model: 'bulk', texts: [`list me ${i}`] } })).submitInferenceJob.inferenceJob.id);
+    for (const id of ids) await collectUntil(t.client.subscribe(InferenceJobUpdatedDocument, { id }), (e) => ['SUCCEEDED', 'FAILED'].includes(e.inferenceJobUpdated.status));
+    const first = (await t.client.request(InferenceJobsDocument, { first: 2, model: 'bulk' })).inferenceJobs;
+    expect(first.nodes.map((j) => j.id)).toEqual([ids[2], ids[1]]);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    const next = (await t.client.request(InferenceJobsDocument, { first: 2, model: 'bulk', after: first.pageInfo.endCursor })).inferenceJobs;
+    expect(next.nodes[0]!.id).toBe(ids[0]);
+    expect(first.totalCount).toBe(next.totalCount);
+    expect((await t.client.request(InferenceJobsDocument, { first: 100, status: 'SUCCEEDED' })).inferenceJobs.nodes.every((j) => j.status === 'SUCCEEDED')).toBe(true);
+    expect((await t.client.request(InferenceJobsDocument, { first: 5, model: 'no-such-model' })).inferenceJobs).toMatchObject({ totalCount: 0, nodes: [] });
+    const stranger = await t.signIn('user');
+    expect((await stranger.client.request(InferenceJobsDocument, { first: 100 })).inferenceJobs).toMatchObject({ totalCount: 0, nodes: [] });
   });
 
   it('takes a JSON Lines file, and refuses a broken one naming the line', async () => {

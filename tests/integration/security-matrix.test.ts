@@ -336,6 +336,13 @@ const CASES: readonly Case[] = [
     },
     granted: (d) => (d['inferenceLogs'] as { totalCount: number }).totalCount > 0,
   },
+  {
+    op: 'inferenceJobs',
+    name: 'lists the owner’s',
+    allowed: OWNER_OR_ADMIN,
+    run: (_fx, c) => c.gql('{ inferenceJobs(first: 100) { nodes { id } } }'),
+    granted: (d, fx) => (d['inferenceJobs'] as { nodes: { id: string }[] }).nodes.some((j) => j.id === fx.inferenceJobId),
+  },
   { op: 'inferenceJob', name: 'the owner’s', allowed: OWNER_OR_ADMIN, run: (fx, c) => c.gql('query($id: ID!) { inferenceJob(id: $id) { id } }', { id: fx.inferenceJobId }) },
   {
     op: 'inferenceStats',

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { argmax, canRead, checkText, isAdmin, isUuid, type JobStatus } from '../../domain/index.js';
-import { InferenceJob, InferenceResult, type JobRowRepository } from '../../entities/index.js';
+import { InferenceJob, InferenceResult, type JobRowRepository, type PageRequest } from '../../entities/index.js';
 import { AppError, badInput, notFound } from '../../errors.js';
 import { PermanentJobError, type JobContext } from '../../queue/index.js';
 import type { ArtifactStore } from '../../storage/artifact-store.js';
@@ -220,6 +220,18 @@ export class InferenceJobService {
     if (!isUuid(id)) return null;
     const row = await em.findOne(InferenceJob, { id });
     return row && canRead(me, privateTo(row.principal)) ? toView(row) : null;
+  }
+
+  /** The caller's bulk jobs (everyone's for admins), newest first. */
+  async list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: { model?: string | null; status?: JobStatus | null } = {}) {
+    const me = signedIn(actor);
+    const where = {
+      ...(isAdmin(me) ? {} : { principal: me.id }),
+      ...(filter.model ? { modelName: filter.model } : {}),
+      ...(filter.status ? { status: filter.status } : {}),
+    };
+    const { rows, hasMore } = await em.getRepository(InferenceJob).pageNewestFirst(page, where);
+    return { nodes: rows.map(toView), hasMore, totalCount: () => em.fork().count(InferenceJob, where) };
   }
 
   /** Results in input order, keyset-paginated on the index; optionally one label's only. */

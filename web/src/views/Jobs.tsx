@@ -24,9 +24,10 @@ export function JobsView() {
   const [mine, setMine] = useState<string[]>(remembered);
   const stats = q.data?.inferenceStats;
   const workers = q.data?.workers ?? [];
-  // Jobs to follow: the ones submitted from this tab, and every inference job a worker runs now.
+  // Jobs to follow, each live: every inference job a worker runs now, the ones just submitted here, the newest.
   const running = workers.flatMap((w) => w.currentJobs.filter((j) => j.queue === 'inference').map((j) => j.jobId));
-  const follow = [...new Set([...running, ...mine])].slice(0, 20);
+  const newest = (q.data?.inferenceJobs.nodes ?? []).map((j) => j.id);
+  const follow = [...new Set([...running, ...mine, ...newest])].slice(0, 20);
   const busy = workers.filter((w) => w.currentJobs.length > 0).length;
   return (
     <>
@@ -95,7 +96,7 @@ export function JobsView() {
           </table>
         </Card>
       )}
-      <Card title="Inference jobs">
+      <Card title={`Inference jobs${q.data ? ` (${fmtInt(q.data.inferenceJobs.totalCount)}, the newest ${Math.min(20, q.data.inferenceJobs.totalCount)} shown)` : ''}`}>
         <SubmitJob
           models={(q.data?.models.nodes ?? []).filter((m) => m.aliases.some((a) => a.name === 'champion')).map((m) => m.name)}
           onSubmitted={(id) => {
@@ -105,7 +106,7 @@ export function JobsView() {
           }}
         />
         {follow.length === 0 ? (
-          <p className="muted">No inference job running, none submitted from this tab. (The API lists jobs by id only: submit one here to follow it.)</p>
+          <p className="muted">No inference jobs yet: submit one above, or with submitInferenceJob.</p>
         ) : (
           <table data-testid="jobs-table">
             <thead>
