@@ -17,7 +17,9 @@ export interface IpcProcess<Req extends { type: string }, Rep extends { type: st
 
 /** Forks `entry` with tsx (see lib/child.ts for why tsx/esm), stderr shown, stdout ignored. */
 export function forkIpc<Req extends { type: string }, Rep extends { type: string }>(name: string, entry: URL, env: NodeJS.ProcessEnv = process.env): IpcProcess<Req, Rep> {
-  const child = fork(entry, [], { execArgv: ['--import', 'tsx/esm'], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  // BENCH_SERVER_NODE_ARGS (see child.ts): flags for the forked processes' node, e.g. --cpu-prof.
+  const extra = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
+  const child = fork(entry, [], { execArgv: ['--import', 'tsx/esm', ...extra], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   live.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   void exited.then(() => live.delete(child));

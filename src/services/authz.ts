@@ -70,7 +70,7 @@ export function authorizedEvents<T>(
     async next() {
       const step = await events.next();
       if (step.done) return step;
-      if (!visible(step.value) || !(await principals.isActive(actor))) return stop();
+      if (!visible(step.value) || !(principals.isActiveCached(actor) ?? (await principals.isActive(actor)))) return stop();
       return step;
     },
     return: stop,

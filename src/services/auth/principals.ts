@@ -51,6 +51,20 @@ const STATE_TTL_MS = 5_000;
 export class PrincipalDirectory {
   private readonly sessions = new LRUCache<string, Holder>({ max: 50_000, ttl: STATE_TTL_MS });
   private readonly keys = new LRUCache<string, Holder>({ max: 50_000, ttl: STATE_TTL_MS });
+  /**
+   * Lookups in flight, by what they look up: when a cached session expires under a thousand live
+   * subscriptions of one user, their next events share one query instead of queueing a thousand.
+   */
+  private readonly loading = new Map<string, Promise<Holder | undefined>>();
+
+  private once(key: string, load: () => Promise<Holder | undefined>): Promise<Holder | undefined> {
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = load().finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
   private readonly listeners = new Set<(change: AuthChange) => void>();
   private stopListening: (() => Promise<void>) | undefined;
 
@@ -117,9 +131,26 @@ export class PrincipalDirectory {
     return role === principal.role;
   }
 
+  /**
+   * isActive from the cache alone, for checks on every event of a live subscription: the answer
+   * when the principal's session is cached (it is, once it has signed in here), else undefined.
+   */
+  isActiveCached(principal: Principal): boolean | undefined {
+    if (principal.expiresAt !== null && principal.expiresAt <= this.now().getTime()) return false;
+    const holder = principal.sessionId ? this.sessions.get(principal.sessionId) : undefined;
+    if (!holder) return undefined;
+    if (holder.revoked || holder.disabled) return false;
+    const role = holder.keyRole ? weakerRole(holder.keyRole, holder.role) : holder.role;
+    return role === principal.role;
+  }
+
   private async session(sessionId: string): Promise<Holder | undefined> {
     const cached = this.sessions.get(sessionId);
     if (cached) return cached;
+    return this.once(`s:${sessionId}`, () => this.loadSession(sessionId));
+  }
+
+  private async loadSession(sessionId: string): Promise<Holder | undefined> {
     const rows = await this.connection().execute<{ user_id: string; email: string; role: Role; disabled: boolean; revoked_at: Date | null }[]>(
       `select u.id as user_id, u.email, u.role, u.disabled, s.revoked_at
          from auth_session s join app_user u on u.id = s.user_id where s.id = ?`,
@@ -135,12 +166,12 @@ export class PrincipalDirectory {
   private async apiKey(keyHash: string): Promise<Holder | undefined> {
     const cached = this.keys.get(keyHash);
     if (cached && !this.keyExpired(cached)) return cached;
-    return this.loadKey('k.key_hash = ?', keyHash, keyHash);
+    return this.once(`kh:${keyHash}`, () => this.loadKey('k.key_hash = ?', keyHash, keyHash));
   }
 
   private async apiKeyById(id: string): Promise<Holder | undefined> {
     for (const holder of this.keys.values()) if (holder.keyId === id && !this.keyExpired(holder)) return holder;
-    return this.loadKey('k.id = ?', id, undefined);
+    return this.once(`k:${id}`, () => this.loadKey('k.id = ?', id, undefined));
   }
 
   private keyExpired(holder: Holder): boolean {
