@@ -31,6 +31,7 @@ import { STREAM_END, assertCancellable, dispatchJob, watchJob, watchUntilEnd } f
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import type { TrainingService } from '../training/training.service.js';
 import type { LlmParaphraser } from './llm-paraphraser.js';
+import { RoundPublisher } from './round-publisher.js';
 
 export interface CreateBattleInput {
   readonly model: string;
@@ -115,11 +116,21 @@ export interface BattleRoundView {
   readonly latencyMs: number;
 }
 
-/** A batch of rounds as published: without `original`, which each subscriber fills from the battle's seeds. */
+/** A round as published: without `original`, which subscribers fill from the battle's seeds. */
+type StoredRound = Omit<BattleRoundView, 'original'>;
+
+/** A batch of rounds as published. */
 interface StoredRoundsEvent {
   readonly battleId: string;
-  readonly rounds: readonly Omit<BattleRoundView, 'original'>[];
+  readonly rounds: readonly StoredRound[];
 }
+
+/**
+ * A running battle publishes its rounds and counters at most this often (batches that come
+ * faster are merged): subscribers of a battle at full speed then cost the worker a bounded
+ * amount, and a slow battle's batches still go out at once.
+ */
+const LIVE_INTERVAL_MS = 50;
 
 /** What `battleRoundCompleted` pushes: the rounds of one batch (a fast battle's rounds come coalesced). */
 export interface BattleRoundsEvent {
@@ -529,24 +540,37 @@ export class BattleService {
       batchMs += performance.now() - started;
       return rows.map((p) => ({ harmfulScore: p[harmful]!, detected: argmax(p) === harmful }));
     };
-    while (!engine.isDone(state)) {
-      signal.throwIfAborted();
-      batchMs = 0;
-      let batch: BattleBatch;
-      try {
-        batch = await engine.runBatch(state, defend, tally.paraphrase);
-      } catch (error) {
-        if (error instanceof AppError) throw new PermanentJobError(error.message);
-        throw error;
+    const live = new RoundPublisher<StoredRound, BattleView>(
+      async (rounds, view) => {
+        if (rounds.length > 0) await this.deps.events.publish(roundsTopic(row.id), { battleId: row.id, rounds } satisfies StoredRoundsEvent);
+        await this.deps.events.publish(topic(row.id), view);
+      },
+      LIVE_INTERVAL_MS,
+      (error) => this.deps.log.warn({ err: error, battle: row.id }, 'could not publish a battle’s rounds'),
+    );
+    try {
+      while (!engine.isDone(state)) {
+        signal.throwIfAborted();
+        batchMs = 0;
+        let batch: BattleBatch;
+        try {
+          batch = await engine.runBatch(state, defend, tally.paraphrase);
+        } catch (error) {
+          if (error instanceof AppError) throw new PermanentJobError(error.message);
+          throw error;
+        }
+        const latency = batch.rounds.length > 0 ? batchMs / batch.rounds.length : 0;
+        const stored = await this.store(row, batch, latency);
+        if (!stored) throw new Error('battle is no longer held by this worker');
+        state = batch.state;
+        // Without the seed texts (subscribers add them from the config): an e-mail battle's events are half the size.
+        const rounds = batch.rounds.map((r): StoredRound => ({ battleId: row.id, index: r.index, seedIndex: r.seedIndex, split: r.split, variant: r.variant, strategy: r.strategy, score: r.score, detected: r.detected, queries: r.queries, latencyMs: latency }));
+        await live.add(rounds, toView(row));
       }
-      const latency = batch.rounds.length > 0 ? batchMs / batch.rounds.length : 0;
-      const stored = await this.store(row, batch, latency);
-      if (!stored) throw new Error('battle is no longer held by this worker');
-      state = batch.state;
-      // Without the seed texts (subscribers add them from the config): an e-mail battle's events are half the size.
-      const rounds = batch.rounds.map((r) => ({ battleId: row.id, index: r.index, seedIndex: r.seedIndex, split: r.split, variant: r.variant, strategy: r.strategy, score: r.score, detected: r.detected, queries: r.queries, latencyMs: latency }));
-      await this.deps.events.publish(roundsTopic(row.id), { battleId: row.id, rounds } satisfies StoredRoundsEvent);
-      await this.deps.events.publish(topic(row.id), toView(row));
+    } finally {
+      // Every stored round reaches the live stream before the battle's final state does (a
+      // failure to publish here must not hide why the battle stopped).
+      await live.flush().catch((error: unknown) => this.deps.log.warn({ err: error, battle: row.id }, 'could not publish a battle’s last rounds'));
     }
     const latencyStats = await this.latency(row.id);
     const stats = state.stats;
