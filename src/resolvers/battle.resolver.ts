@@ -1,7 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { decodeCursor, decodeIntCursor, encodeKeyCursor, pageSize, toConnection } from '../graphql/connection.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { JobStatus } from '../domain/index.js';
 import type { BattleRoundsEvent as BattleRoundsEventView, BattleView, TrainingRunView } from '../services/index.js';
 import {
   AttackStrategy,
@@ -16,22 +15,7 @@ import {
   ModelVersionBattleStats,
   TrainingRun,
 } from './battle.types.js';
-import { JobStatusEnum } from './job-status.enum.js';
-
-@ArgsType()
-class BattlesArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 100.' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true })
-  after?: string | null;
-
-  @Field(() => String, { nullable: true })
-  model?: string | null;
-
-  @Field(() => JobStatusEnum, { nullable: true })
-  status?: JobStatus | null;
-}
+import { JobListArgs } from './job-state.types.js';
 
 @ArgsType()
 class RoundsArgs {
@@ -59,7 +43,7 @@ export class BattleResolver {
   }
 
   @Query(() => BattleConnection, { description: 'Your battles (everyone’s for admins), newest first.' })
-  async battles(@Args(() => BattlesArgs) args: BattlesArgs, @Ctx() ctx: GraphQLContext): Promise<BattleConnection> {
+  async battles(@Args(() => JobListArgs) args: JobListArgs, @Ctx() ctx: GraphQLContext): Promise<BattleConnection> {
     const page = await ctx.services.battles.list(ctx.em, ctx.principal, { first: pageSize(args.first), after: decodeCursor(args.after) }, { model: args.model, status: args.status });
     return toConnection(page.nodes, page.hasMore, page.totalCount) as unknown as BattleConnection;
   }

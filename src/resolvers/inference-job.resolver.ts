@@ -1,9 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { decodeCursor, decodeIntCursor, encodeKeyCursor, pageSize, toConnection } from '../graphql/connection.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { JobStatus } from '../domain/index.js';
 import type { InferenceJobView, InferenceStatsView } from '../services/index.js';
-import { JobStatusEnum } from './job-status.enum.js';
+import { JobListArgs } from './job-state.types.js';
 import { InferenceJob, InferenceJobConnection, InferenceResultConnection, InferenceStats, SubmitInferenceJobInput, SubmitInferenceJobPayload } from './inference-job.types.js';
 
 @ArgsType()
@@ -18,25 +17,10 @@ class ResultsArgs {
   label?: string | null;
 }
 
-@ArgsType()
-class InferenceJobsArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 100.' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true })
-  after?: string | null;
-
-  @Field(() => String, { nullable: true })
-  model?: string | null;
-
-  @Field(() => JobStatusEnum, { nullable: true })
-  status?: JobStatus | null;
-}
-
 @Resolver(() => InferenceJob)
 export class InferenceJobResolver {
   @Query(() => InferenceJobConnection, { description: 'Your bulk inference jobs (everyone’s for admins), newest first.' })
-  async inferenceJobs(@Args(() => InferenceJobsArgs) args: InferenceJobsArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceJobConnection> {
+  async inferenceJobs(@Args(() => JobListArgs) args: JobListArgs, @Ctx() ctx: GraphQLContext): Promise<InferenceJobConnection> {
     const page = await ctx.services.inferenceJobs.list(ctx.em, ctx.principal, { first: pageSize(args.first), after: decodeCursor(args.after) }, { model: args.model, status: args.status });
     return toConnection(page.nodes, page.hasMore, page.totalCount) as unknown as InferenceJobConnection;
   }

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { ArgsType, Field, ID, Int, ObjectType } from 'type-graphql';
 import type { JobStatus } from '../domain/index.js';
 import { JobStatusEnum } from './job-status.enum.js';
 
@@ -28,4 +28,20 @@ export abstract class JobState {
 
   @Field(() => Date, { nullable: true })
   finishedAt!: Date | string | null;
+}
+
+/** The arguments of every list of one kind of job (battles, trainingRuns, inferenceJobs). */
+@ArgsType()
+export class JobListArgs {
+  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 100.' })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Only those of this model.' })
+  model?: string | null;
+
+  @Field(() => JobStatusEnum, { nullable: true })
+  status?: JobStatus | null;
 }

@@ -1,9 +1,8 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { decodeCursor, decodeIntCursor, encodeKeyCursor, pageSize, toConnection } from '../graphql/connection.js';
 import type { GraphQLContext } from '../graphql/context.js';
-import type { JobStatus } from '../domain/index.js';
 import type { EvaluationView, MetricPointView, PromotionResult, TrainingRunView, WorkerView } from '../services/index.js';
-import { JobStatusEnum } from './job-status.enum.js';
+import { JobListArgs } from './job-state.types.js';
 import {
   CancelTrainingRunInput,
   CancelTrainingRunPayload,
@@ -21,21 +20,6 @@ import {
 } from './training.types.js';
 
 @ArgsType()
-class TrainingRunsArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20, description: 'Page size, 1 to 100.' })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true })
-  after?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Only runs of this model.' })
-  model?: string | null;
-
-  @Field(() => JobStatusEnum, { nullable: true })
-  status?: JobStatus | null;
-}
-
-@ArgsType()
 class LogsArgs {
   @Field(() => Int, { nullable: true, defaultValue: 100, description: 'Page size, 1 to 100.' })
   first?: number | null;
@@ -47,7 +31,7 @@ class LogsArgs {
 @Resolver(() => TrainingRun)
 export class TrainingResolver {
   @Query(() => TrainingRunConnection, { description: 'Your training runs (everyone’s for admins), newest first.' })
-  async trainingRuns(@Args(() => TrainingRunsArgs) args: TrainingRunsArgs, @Ctx() ctx: GraphQLContext): Promise<TrainingRunConnection> {
+  async trainingRuns(@Args(() => JobListArgs) args: JobListArgs, @Ctx() ctx: GraphQLContext): Promise<TrainingRunConnection> {
     const page = await ctx.services.training.list(ctx.em, ctx.principal, { first: pageSize(args.first), after: decodeCursor(args.after) }, { model: args.model, status: args.status });
     return toConnection(page.nodes, page.hasMore, page.totalCount) as unknown as TrainingRunConnection;
   }

@@ -1,8 +1,38 @@
-import { isTerminal, type JobStatus } from '../domain/index.js';
+import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/postgresql';
+import { isAdmin, isTerminal, type JobStatus } from '../domain/index.js';
+import type { JobRow, JobRowRepository, PageRequest } from '../entities/index.js';
+import type { Principal } from './auth/principals.js';
 import { AppError, notFound } from '../errors.js';
 import { liveView } from '../pubsub/index.js';
 import type { JobPayloads, QueueName } from '../queue/index.js';
 import type { ServiceDeps } from './context.js';
+
+/** What a list of one kind of job may be narrowed to. */
+export interface JobListFilter {
+  readonly model?: string | null;
+  readonly status?: JobStatus | null;
+}
+
+/**
+ * A page of one kind of job, newest first: the caller's own, everyone's for admins, by model and
+ * status. Battles, training runs and bulk inference jobs list alike.
+ */
+export async function listJobs<T extends JobRow & { modelName: string; principal: string | null }, V>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  me: Principal,
+  page: PageRequest,
+  filter: JobListFilter,
+  view: (row: T) => V,
+) {
+  const where = {
+    ...(isAdmin(me) ? {} : { principal: me.id }),
+    ...(filter.model ? { modelName: filter.model } : {}),
+    ...(filter.status ? { status: filter.status } : {}),
+  } as FilterQuery<T>;
+  const { rows, hasMore } = await (em.getRepository(entity) as unknown as JobRowRepository<T>).pageNewestFirst(page, where);
+  return { nodes: rows.map(view), hasMore, totalCount: () => em.fork().count(entity, where) };
+}
 
 /** CONFLICT for a job that already ended: only queued or running ones can be cancelled. */
 export function assertCancellable(status: JobStatus, what: string, id: string): void {

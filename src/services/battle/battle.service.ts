@@ -27,7 +27,7 @@ import type { ServiceDeps } from '../context.js';
 import type { DatasetService } from '../dataset/index.js';
 import type { InferenceService } from '../inference/inference.service.js';
 import { runJob } from '../job-runner.js';
-import { STREAM_END, assertCancellable, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
+import { STREAM_END, assertCancellable, dispatchJob, listJobs, watchJob, watchUntilEnd, type JobListFilter } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import type { TrainingService } from '../training/training.service.js';
 import type { LlmParaphraser } from './llm-paraphraser.js';
@@ -414,15 +414,8 @@ export class BattleService {
   }
 
   /** The caller's battles (everyone's for admins), newest first. */
-  async list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: { model?: string | null; status?: JobStatus | null } = {}) {
-    const me = signedIn(actor);
-    const where = {
-      ...(isAdmin(me) ? {} : { principal: me.id }),
-      ...(filter.model ? { modelName: filter.model } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-    };
-    const { rows, hasMore } = await em.getRepository(Battle).pageNewestFirst(page, where);
-    return { nodes: rows.map(toView), hasMore, totalCount: () => em.fork().count(Battle, where) };
+  list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: JobListFilter = {}) {
+    return listJobs(em, Battle, signedIn(actor), page, filter, toView);
   }
 
   /** Rounds in order, keyset-paginated on the index; the caller checked the battle is readable (get). */

@@ -12,7 +12,7 @@ import { authorizedEvents, mayCreate, privateTo, signedIn } from '../authz.js';
 import type { ServiceDeps } from '../context.js';
 import { spoolUpload } from '../uploads.js';
 import { runJob } from '../job-runner.js';
-import { dispatchJob, watchJob } from '../job-views.js';
+import { dispatchJob, listJobs, watchJob, type JobListFilter } from '../job-views.js';
 import type { VersionRef } from '../registry.service.js';
 import type { InferenceService } from './inference.service.js';
 
@@ -223,15 +223,8 @@ export class InferenceJobService {
   }
 
   /** The caller's bulk jobs (everyone's for admins), newest first. */
-  async list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: { model?: string | null; status?: JobStatus | null } = {}) {
-    const me = signedIn(actor);
-    const where = {
-      ...(isAdmin(me) ? {} : { principal: me.id }),
-      ...(filter.model ? { modelName: filter.model } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-    };
-    const { rows, hasMore } = await em.getRepository(InferenceJob).pageNewestFirst(page, where);
-    return { nodes: rows.map(toView), hasMore, totalCount: () => em.fork().count(InferenceJob, where) };
+  list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: JobListFilter = {}) {
+    return listJobs(em, InferenceJob, signedIn(actor), page, filter, toView);
   }
 
   /** Results in input order, keyset-paginated on the index; optionally one label's only. */

@@ -28,7 +28,7 @@ import { authorizedEvents, mayCreate, mayManage, privateTo, signedIn } from '../
 import type { ServiceDeps } from '../context.js';
 import type { InferenceService } from '../inference/inference.service.js';
 import { runJob } from '../job-runner.js';
-import { STREAM_END, assertCancellable, dispatchJob, watchJob, watchUntilEnd } from '../job-views.js';
+import { STREAM_END, assertCancellable, dispatchJob, listJobs, watchJob, watchUntilEnd, type JobListFilter } from '../job-views.js';
 import { noSuchModel, type RegistryService } from '../registry.service.js';
 import { DeviceAllocator, NoGpuError, type DeviceLease } from './devices.js';
 import { RUNNER_PERMANENT_EXIT, runRunner, type RunnerSpec } from './runner-process.js';
@@ -243,16 +243,8 @@ export class TrainingService {
   }
 
   /** The caller's runs (everyone's for admins), newest first. */
-  async list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: { model?: string | null; status?: JobStatus | null } = {}) {
-    const me = signedIn(actor);
-    const where = {
-      ...(isAdmin(me) ? {} : { principal: me.id }),
-      ...(filter.model ? { modelName: filter.model } : {}),
-      ...(filter.status ? { status: filter.status } : {}),
-    };
-    const repo = em.getRepository(TrainingRun);
-    const { rows, hasMore } = await repo.pageNewestFirst(page, where);
-    return { nodes: rows.map(toView), hasMore, totalCount: () => em.fork().count(TrainingRun, where) };
+  list(em: EntityManager, actor: Principal | null, page: PageRequest, filter: JobListFilter = {}) {
+    return listJobs(em, TrainingRun, signedIn(actor), page, filter, toView);
   }
 
   /** The metric series so far, in the order the points came (optionally one metric's). */
