@@ -69,6 +69,8 @@ interface Topic {
   readonly listeners: Set<Listener<unknown>>;
   /** The engine's subscription id, once subscribed. */
   readonly id: Promise<number>;
+  /** The same, once known: unsubscribing must not wait a tick (see close()). */
+  subscribed?: number;
 }
 
 /**
@@ -111,11 +113,15 @@ export class EngineEventBus implements EventBus {
       const id = this.engine.subscribe(this.channelPrefix + name, (payload: unknown) => {
         for (const listener of listeners) listener.push(payload);
       }, {});
-      topic = { listeners, id };
-      this.topics.set(name, topic);
-      id.catch(() => {
-        if (this.topics.get(name) === topic) this.topics.delete(name);
-      });
+      const created: Topic = { listeners, id };
+      topic = created;
+      this.topics.set(name, created);
+      id.then(
+        (value) => (created.subscribed = value),
+        () => {
+          if (this.topics.get(name) === created) this.topics.delete(name);
+        },
+      );
     }
     const current = topic;
     const listener = new Listener<T>((l) => this.leave(name, current, l as Listener<unknown>));
@@ -134,8 +140,12 @@ export class EngineEventBus implements EventBus {
     topic.listeners.delete(listener);
     if (topic.listeners.size > 0 || this.topics.get(name) !== topic) return;
     this.topics.delete(name);
-    // After close() the connection is gone; unsubscribing then would only fail.
-    if (!this.closed) void topic.id.then((id) => this.engine.unsubscribe(id)).catch(() => {});
+    // At once when the id is known: close() ends subscriptions and then closes the connection in
+    // the same tick, and an UNSUBSCRIBE sent after QUIT rejects unhandled inside the engine. After
+    // close() the connection is gone, and unsubscribing would only fail.
+    if (this.closed) return;
+    if (topic.subscribed !== undefined) this.engine.unsubscribe(topic.subscribed);
+    else void topic.id.then((id) => !this.closed && this.engine.unsubscribe(id)).catch(() => {});
   }
 
   /**
