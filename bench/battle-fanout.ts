@@ -40,6 +40,8 @@ const SHORT = Array.from({ length: 200 }, (_, i) => `${['win free money now', 'c
  */
 const LEAN_QUERY = 'subscription FanoutRounds($battleId: ID!) { battleRoundCompleted(battleId: $battleId) { battleId rounds { index strategy score detected } } }';
 const START_TIMEOUT_MS = 90_000;
+/** Model names of this run: with DATABASE_URL both parts (and earlier runs) share one database. */
+const MODEL = `fanout-${process.pid}-${Date.now().toString(36)}`;
 
 type Server = IpcProcess<FanoutRequest, FanoutReply>;
 type Subscribers = IpcProcess<SubscriberRequest, SubscriberReply>;
@@ -66,8 +68,8 @@ export const battleFanout: Benchmark = {
 
     // Part 1: no battle worker, so the battle stays queued and only the probes are published.
     const latency = await withServer('training', progress, async (server, client, url, token) => {
-      await trainChampion(client, 'fanout');
-      const { createBattle } = await client.request(CreateBattleDocument, { input: { model: 'fanout', rounds: 1000, seedTexts: SHORT.slice(0, 4), autoRetrain: false, seed: 1 } });
+      await trainChampion(client, `${MODEL}-latency`);
+      const { createBattle } = await client.request(CreateBattleDocument, { input: { model: `${MODEL}-latency`, rounds: 1000, seedTexts: SHORT.slice(0, 4), autoRetrain: false, seed: 1 } });
       const battleId = createBattle.battle.id;
       let next = 0;
       const results: { n: number; stats: SubscriberStats; cpu: number; lateMs: number }[] = [];
@@ -124,65 +126,75 @@ export const battleFanout: Benchmark = {
     ratios.push({ label: `${P99_TARGET_MS} ms / p99 with ${SUBSCRIBERS} subscribers (target)`, value: P99_TARGET_MS / many.stats.latency.p99, target: 1 });
 
     // Part 2: a real battle at full speed.
-    const speed = await withServer('training,battle', progress, async (server, client, url, token) => {
-      await trainChampion(client, 'fanout');
-      const input = (seed: number, rounds = FAST_ROUNDS) => ({ model: 'fanout', rounds, seedTexts: SHORT, strategies: STRATEGIES, autoRetrain: false, seed });
-      const alone: Sample[] = [];
-      const watched: Sample[] = [];
-      const memory: string[] = [];
-      let slow: SubscriberStats | undefined;
-      for (let round = 1; round <= options.rounds; round++) {
-        // 0 subscribers.
-        {
-          const before = await mem(server);
-          const cpuBefore = await cpu(server);
-          const { createBattle } = await client.request(CreateBattleDocument, { input: input(round) });
-          const end = await untilOver(client, createBattle.battle.id);
-          alone.push(battleSample(round, end, (await cpu(server)) - cpuBefore));
-          const after = await mem(server);
-          progress(`round ${round}, 0 subscribers: ${Math.round(alone.at(-1)!.rps)} rounds/s; server ${describeMemory(before, after)}`);
+    // With PostgreSQL and Redis the battle runs where a deployment runs it, on an `arena worker`
+    // process of its own: the subscribers' fan-out is the API process's work.
+    const separate = Boolean(process.env['DATABASE_URL'] && process.env['REDIS_URL']);
+    const speed = await withServer(separate ? 'training' : 'training,battle', progress, async (server, client, url, token, dataDir) => {
+      await trainChampion(client, `${MODEL}-speed`);
+      const worker = separate ? await startWorker(dataDir, 'battle', progress) : null;
+      // Whose CPU a round costs: the battle worker's.
+      const player = worker ?? server;
+      try {
+        const input = (seed: number, rounds = FAST_ROUNDS) => ({ model: `${MODEL}-speed`, rounds, seedTexts: SHORT, strategies: STRATEGIES, autoRetrain: false, seed });
+        const alone: Sample[] = [];
+        const watched: Sample[] = [];
+        const memory: string[] = [];
+        let slow: SubscriberStats | undefined;
+        for (let round = 1; round <= options.rounds; round++) {
+          // 0 subscribers.
+          {
+            const before = await mem(server);
+            const cpuBefore = await cpu(player);
+            const { createBattle } = await client.request(CreateBattleDocument, { input: input(round) });
+            const end = await untilOver(client, createBattle.battle.id);
+            alone.push(battleSample(round, end, (await cpu(player)) - cpuBefore));
+            const after = await mem(server);
+            progress(`round ${round}, 0 subscribers: ${Math.round(alone.at(-1)!.rps)} rounds/s; server ${describeMemory(before, after)}`);
+          }
+          // 1,000 subscribers, subscribed while a blocker battle holds the one battle worker.
+          const subs = startSubscribers();
+          try {
+            const blocker = (await client.request(CreateBattleDocument, { input: input(1000 + round, 1_000_000) })).createBattle.battle.id;
+            await untilStatus(client, blocker, 'RUNNING');
+            const measured = (await client.request(CreateBattleDocument, { input: input(round) })).createBattle.battle;
+            const paused = Math.round(SUBSCRIBERS * PAUSED_SHARE);
+            await subs.ask({ type: 'open', url: url.replace(/^http/, 'ws'), token, battleId: measured.id, count: SUBSCRIBERS, paused, query: LEAN_QUERY, measure: 'count' }, 'opened', 120_000);
+            await untilSubscriptions(url, token, SUBSCRIBERS);
+            await client.request(CancelBattleDocument, { input: { id: blocker } });
+            await untilStatus(client, blocker, 'CANCELLED');
+            const before = await mem(server);
+            const cpuBefore = await cpu(player);
+            // The paused readers stall for STALL_MS, then read again, and must get everything. Not
+            // longer: a socket that answers no ping for graphql-ws's keep-alive (12 s) is dropped.
+            const resumed = sleep(STALL_MS).then(() => subs.ask({ type: 'resume' }, 'resumed', 10_000));
+            const end = await untilOver(client, measured.id, FAST_ROUNDS);
+            watched.push(battleSample(round, end, (await cpu(player)) - cpuBefore));
+            const during = await mem(server);
+            const deadline = Date.now() + 120_000;
+            await resumed;
+            let s = await stats(subs);
+            while ((s.minRounds < FAST_ROUNDS || s.completed < SUBSCRIBERS) && Date.now() < deadline) s = await sleep(250).then(() => stats(subs));
+            const delivered = await mem(server);
+            await subs.ask({ type: 'close' }, 'closed', 30_000);
+            await sleep(1000);
+            const after = await mem(server);
+            slow = s;
+            const line = `server ${describeMemory(before, during)}; after delivery rss ${mb(delivered.rss)}, heap ${mb(delivered.heapUsed)}; subscribers closed: rss ${mb(after.rss)}, heap ${mb(after.heapUsed)}`;
+            memory.push(line);
+            progress(
+              `round ${round}, ${SUBSCRIBERS} subscribers (${paused} paused): ${Math.round(watched.at(-1)!.rps)} rounds/s; ${line}; ` +
+                `each got ${s.minRounds}–${s.maxRounds} of ${FAST_ROUNDS} rounds, ${s.completed} completed, ${s.failures} failures${s.firstFailure ? ` (${s.firstFailure})` : ''}; ` +
+                `rounds per message: readers ${s.reading.min}/${s.reading.median}/${s.reading.max} (min/median/max, ${s.reading.messages} messages), paused ${s.paused.min}/${s.paused.median}/${s.paused.max} (${s.paused.messages} messages)`,
+            );
+            if (s.failures > 0 || s.minRounds < FAST_ROUNDS) throw new Error(`fast battle: ${s.failures} subscribers failed, the fewest got ${s.minRounds}/${FAST_ROUNDS} rounds: ${s.firstFailure}`);
+          } finally {
+            await subs.stop({ type: 'close' });
+          }
         }
-        // 1,000 subscribers, subscribed while a blocker battle holds the one battle worker.
-        const subs = startSubscribers();
-        try {
-          const blocker = (await client.request(CreateBattleDocument, { input: input(1000 + round, 1_000_000) })).createBattle.battle.id;
-          await untilStatus(client, blocker, 'RUNNING');
-          const measured = (await client.request(CreateBattleDocument, { input: input(round) })).createBattle.battle;
-          const paused = Math.round(SUBSCRIBERS * PAUSED_SHARE);
-          await subs.ask({ type: 'open', url: url.replace(/^http/, 'ws'), token, battleId: measured.id, count: SUBSCRIBERS, paused, query: LEAN_QUERY, measure: 'count' }, 'opened', 120_000);
-          await untilSubscriptions(url, token, SUBSCRIBERS);
-          await client.request(CancelBattleDocument, { input: { id: blocker } });
-          await untilStatus(client, blocker, 'CANCELLED');
-          const before = await mem(server);
-          const cpuBefore = await cpu(server);
-          // The paused readers stall for STALL_MS, then read again, and must get everything. Not
-          // longer: a socket that answers no ping for graphql-ws's keep-alive (12 s) is dropped.
-          const resumed = sleep(STALL_MS).then(() => subs.ask({ type: 'resume' }, 'resumed', 10_000));
-          const end = await untilOver(client, measured.id, FAST_ROUNDS);
-          watched.push(battleSample(round, end, (await cpu(server)) - cpuBefore));
-          const during = await mem(server);
-          const deadline = Date.now() + 120_000;
-          await resumed;
-          let s = await stats(subs);
-          while ((s.minRounds < FAST_ROUNDS || s.completed < SUBSCRIBERS) && Date.now() < deadline) s = await sleep(250).then(() => stats(subs));
-          const delivered = await mem(server);
-          await subs.ask({ type: 'close' }, 'closed', 30_000);
-          await sleep(1000);
-          const after = await mem(server);
-          slow = s;
-          const line = `server ${describeMemory(before, during)}; after delivery rss ${mb(delivered.rss)}, heap ${mb(delivered.heapUsed)}; subscribers closed: rss ${mb(after.rss)}, heap ${mb(after.heapUsed)}`;
-          memory.push(line);
-          progress(
-            `round ${round}, ${SUBSCRIBERS} subscribers (${paused} paused): ${Math.round(watched.at(-1)!.rps)} rounds/s; ${line}; ` +
-              `each got ${s.minRounds}–${s.maxRounds} of ${FAST_ROUNDS} rounds, ${s.completed} completed, ${s.failures} failures${s.firstFailure ? ` (${s.firstFailure})` : ''}; ` +
-              `rounds per message: readers ${s.reading.min}/${s.reading.median}/${s.reading.max} (min/median/max, ${s.reading.messages} messages), paused ${s.paused.min}/${s.paused.median}/${s.paused.max} (${s.paused.messages} messages)`,
-          );
-          if (s.failures > 0 || s.minRounds < FAST_ROUNDS) throw new Error(`fast battle: ${s.failures} subscribers failed, the fewest got ${s.minRounds}/${FAST_ROUNDS} rounds: ${s.firstFailure}`);
-        } finally {
-          await subs.stop({ type: 'close' });
-        }
+        return { alone, watched, memory, slow: slow!, separate };
+      } finally {
+        await worker?.stop({ type: 'stop' });
       }
-      return { alone, watched, memory, slow: slow! };
     });
     const fig = (target: string, info: string, samples: Sample[]): TargetFigures => ({
       target,
@@ -196,7 +208,7 @@ export const battleFanout: Benchmark = {
     });
     const s = speed.slow;
     targets.push(
-      fig('fast battle, 0 subscribers', `baseline: ${FAST_ROUNDS} rounds, ${SHORT.length} short seeds, strategies ${STRATEGIES.join(', ')} (req/s = rounds/s)`, speed.alone),
+      fig('fast battle, 0 subscribers', `baseline${speed.separate ? ' (the battle on an arena worker process of its own; CPU is the worker’s)' : ''}: ${FAST_ROUNDS} rounds, ${SHORT.length} short seeds, strategies ${STRATEGIES.join(', ')} (req/s = rounds/s)`, speed.alone),
       fig(
         `fast battle, ${SUBSCRIBERS} subscribers`,
         `${Math.round(SUBSCRIBERS * PAUSED_SHARE)} stalled for ${STALL_MS / 1000} s; rounds per message: readers median ${s.reading.median} (max ${s.reading.max}), paused median ${s.paused.median} (max ${s.paused.max}, ${s.paused.messages} messages for ${s.paused.rounds} rounds); ${speed.memory.at(-1)}`,
@@ -208,7 +220,11 @@ export const battleFanout: Benchmark = {
   },
 };
 
-async function withServer<T>(queues: string, progress: (line: string) => void, body: (server: Server, client: ArenaClient, url: string, token: string) => Promise<T>): Promise<T> {
+async function withServer<T>(
+  queues: string,
+  progress: (line: string) => void,
+  body: (server: Server, client: ArenaClient, url: string, token: string, dataDir: string) => Promise<T>,
+): Promise<T> {
   const dataDir = path.join(tempDir('arena-bench-fanout-'), 'data');
   mkdirSync(dataDir, { recursive: true });
   const server: Server = forkIpc('fan-out server', new URL('servers/fanout-stack.ts', import.meta.url), { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_WORKER_QUEUES: queues });
@@ -217,13 +233,20 @@ async function withServer<T>(queues: string, progress: (line: string) => void, b
     progress(ready.info);
     const client = clientFor(ready.url, ready.headers);
     try {
-      return await body(server, client, ready.url, ready.headers['authorization']!.replace(/^Bearer /, ''));
+      return await body(server, client, ready.url, ready.headers['authorization']!.replace(/^Bearer /, ''), dataDir);
     } finally {
       await client.close();
     }
   } finally {
     await server.stop({ type: 'stop' });
   }
+}
+
+/** A worker-only process on the same database, Redis and data directory (the model files) as the API. */
+async function startWorker(dataDir: string, queues: string, progress: (line: string) => void): Promise<Server> {
+  const worker: Server = forkIpc('fan-out worker', new URL('servers/fanout-stack.ts', import.meta.url), { ...process.env, BENCH_DATA_DIR: dataDir, BENCH_WORKER_QUEUES: queues, BENCH_API: 'off' });
+  progress((await worker.expect('ready', START_TIMEOUT_MS)).info);
+  return worker;
 }
 
 const startSubscribers = (): Subscribers => forkIpc('subscribers', new URL('lib/ws-subscribers.ts', import.meta.url));

@@ -35,12 +35,17 @@ const config = loadConfig({
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
 });
 const sink = pino.destination({ dest: '/dev/null', sync: false }) as unknown as NodeJS.WritableStream;
-const app = await startApp(config, createLogger(config, sink), { api: true, worker: { queues, concurrency: 1 } });
-if (!app.api) throw new Error('startApp returned no API server.');
+// BENCH_API=off: a worker process only (scaled mode), as `arena worker` runs it.
+const withApi = process.env.BENCH_API !== 'off';
+const app = await startApp(config, createLogger(config, sink), { api: withApi, worker: { queues, concurrency: 1 } });
+if (withApi && !app.api) throw new Error('startApp returned no API server.');
 const { db, queue, services, events } = app.runtime;
-const email = `fanout-${process.pid}-${Date.now().toString(36)}@bench.invalid`;
-await services.users.insert(db.fork(), { email, password: `bench ${Math.random()} password`, role: 'admin' });
-const session = await services.auth.openSession(db.fork(), await db.fork().findOneOrFail(User, { email }));
+let token = '';
+if (withApi) {
+  const email = `fanout-${process.pid}-${Date.now().toString(36)}@bench.invalid`;
+  await services.users.insert(db.fork(), { email, password: `bench ${Math.random()} password`, role: 'admin' });
+  token = (await services.auth.openSession(db.fork(), await db.fork().findOneOrFail(User, { email }))).accessToken;
+}
 
 let peak = { rss: 0, heapUsed: 0 };
 const sample = () => {
@@ -102,7 +107,7 @@ process.on('message', (message: FanoutRequest) => {
 });
 reply({
   type: 'ready',
-  url: `${app.api.url}/graphql`,
-  info: `${modeOf(config)} (database ${db.kind}, queue ${queue.kind}, events ${events.kind}), signed in, worker queues ${queues.join(',')}, LOG_LEVEL=${config.logLevel}`,
-  headers: { authorization: `Bearer ${session.accessToken}` },
+  url: app.api ? `${app.api.url}/graphql` : '',
+  info: `${withApi ? '' : 'worker only, '}${modeOf(config)} (database ${db.kind}, queue ${queue.kind}, events ${events.kind})${withApi ? ', signed in' : ''}, worker queues ${queues.join(',')}, LOG_LEVEL=${config.logLevel}`,
+  headers: withApi ? { authorization: `Bearer ${token}` } : {},
 });
