@@ -20,6 +20,7 @@ import type { Benchmark, Ratio, Sample, TargetFigures } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { tempDir } from './lib/temp-dir.js';
 import { clientFor } from './inference/client.js';
+import { spamHamCsv } from '../tests/fixtures/spam-ham.js';
 
 /** BENCH_FANOUT_SUBSCRIBERS (1000), BENCH_FANOUT_SECONDS (20): the issue's figures. */
 const SUBSCRIBERS = Number(process.env['BENCH_FANOUT_SUBSCRIBERS'] ?? 1000);
@@ -265,22 +266,10 @@ function battleSample(round: number, end: BattleFieldsFragment, cpuMicros: numbe
   return { round, rps: end.roundsDone / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN, cpuPercent: (100 * cpuMicros) / (seconds * 1e6), cpuMicrosPerRequest: cpuMicros / end.roundsDone };
 }
 
-/** Spam about money and prizes, ham about work (as the battle tests train on). */
-function corpus(n: number): string {
-  const spam = ['win free money now', 'claim your cash prize today', 'cheap pills online now', 'you won the lottery', 'click here for free cash', 'free bitcoin money offer'];
-  const ham = ['meeting moved to three', 'lunch at noon tomorrow', 'see the agenda attached', 'can you review my patch', 'the build is green again', 'notes from the standup'];
-  const rows = ['text,label'];
-  for (let i = 0; i < n; i++) {
-    const isSpam = i % 2 === 0;
-    rows.push(`"${(isSpam ? spam : ham)[(i * 7) % 6]!} ${isSpam ? 'offer' : 'team'} ${i}",${isSpam ? 'spam' : 'ham'}`);
-  }
-  return `${rows.join('\n')}\n`;
-}
-
 async function trainChampion(client: ArenaClient, model: string): Promise<void> {
   await client.request(CreateModelDocument, { input: { name: model, labels: ['ham', 'spam'] } });
   await client.request(CreateDatasetDocument, { input: { name: `${model}-data`, labels: ['ham', 'spam'] } });
-  const { createDatasetVersion } = await client.request(CreateDatasetVersionDocument, { input: { dataset: `${model}-data`, file: new File([corpus(400)], 'fanout.csv') } });
+  const { createDatasetVersion } = await client.request(CreateDatasetVersionDocument, { input: { dataset: `${model}-data`, file: new File([spamHamCsv(400)], 'fanout.csv') } });
   const { startTrainingRun } = await client.request(StartTrainingRunDocument, {
     input: { model, datasetVersionId: createDatasetVersion.version.id, hyperparameters: { epochs: 5, dim: 8, seed: 1 }, featurizerSpec: { buckets: 4096 } },
   });

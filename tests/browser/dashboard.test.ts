@@ -17,6 +17,7 @@ import {
 } from '../../src/sdk/index.js';
 import { collectUntil, startTestApp, TEST_PASSWORD, type SignedIn, type TestApp } from '../helpers/app.js';
 import { createTestBackend, type TestBackend } from '../helpers/backend.js';
+import { spamHamCsv } from '../fixtures/spam-ham.js';
 
 /**
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core, against the real
@@ -43,18 +44,6 @@ let browser: BrowserContext;
 let championRunId: string;
 let seedVersionId: string;
 const problems: string[] = [];
-
-/** Spam about money and prizes, ham about work (as in the battles tests). */
-function corpus(n: number): string {
-  const spam = ['win free money now', 'claim your cash prize today', 'cheap pills online now', 'you won the lottery', 'click here for free cash', 'free bitcoin money offer'];
-  const ham = ['meeting moved to three', 'lunch at noon tomorrow', 'see the agenda attached', 'can you review my patch', 'the build is green again', 'notes from the standup'];
-  const rows = ['text,label'];
-  for (let i = 0; i < n; i++) {
-    const isSpam = i % 2 === 0;
-    rows.push(`"${(isSpam ? spam : ham)[(i * 7) % 6]!} ${isSpam ? 'offer' : 'team'} ${i}",${isSpam ? 'spam' : 'ham'}`);
-  }
-  return `${rows.join('\n')}\n`;
-}
 
 const over = (status: string) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
 
@@ -89,7 +78,7 @@ beforeAll(async () => {
   // A champion trained on a dataset version, through the API (the battles tests do the same).
   await me.client.request(CreateModelDocument, { input: { name: 'guard', labels: ['ham', 'spam'] } });
   await me.client.request(CreateDatasetDocument, { input: { name: 'guard-data', labels: ['ham', 'spam'] } });
-  const { createDatasetVersion } = await me.client.request(CreateDatasetVersionDocument, { input: { dataset: 'guard-data', file: new File([corpus(400)], 'guard.csv') } });
+  const { createDatasetVersion } = await me.client.request(CreateDatasetVersionDocument, { input: { dataset: 'guard-data', file: new File([spamHamCsv(400)], 'guard.csv') } });
   seedVersionId = createDatasetVersion.version.id;
   const { startTrainingRun } = await me.client.request(StartTrainingRunDocument, {
     input: { model: 'guard', datasetVersionId: seedVersionId, hyperparameters: { epochs: 5, dim: 8, seed: 1, metricsEverySteps: 50 }, featurizerSpec: { buckets: 4096 } },

@@ -20,22 +20,11 @@ import {
 } from '../../src/sdk/index.js';
 import { collectUntil, graphQLFailure, startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestBackend, type TestBackend } from '../helpers/backend.js';
+import { spamHamCsv } from '../fixtures/spam-ham.js';
 
 let backend: TestBackend;
 let t: TestApp;
 let versionId: string;
-
-/** Spam about money and prizes, ham about work: a defender learns the words, the attacker disguises them. */
-function corpus(n: number): string {
-  const spam = ['win free money now', 'claim your cash prize today', 'cheap pills online now', 'you won the lottery', 'click here for free cash', 'free bitcoin money offer'];
-  const ham = ['meeting moved to three', 'lunch at noon tomorrow', 'see the agenda attached', 'can you review my patch', 'the build is green again', 'notes from the standup'];
-  const rows = ['text,label'];
-  for (let i = 0; i < n; i++) {
-    const isSpam = i % 2 === 0;
-    rows.push(`"${(isSpam ? spam : ham)[(i * 7) % 6]!} ${isSpam ? 'offer' : 'team'} ${i}",${isSpam ? 'spam' : 'ham'}`);
-  }
-  return `${rows.join('\n')}\n`;
-}
 
 const over = (status: string) => ['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(status);
 
@@ -51,7 +40,7 @@ beforeAll(async () => {
   await t.client.request(CreateModelDocument, { input: { name: 'guard', labels: ['ham', 'spam'] } });
   await t.client.request(CreateDatasetDocument, { input: { name: 'guard-data', labels: ['ham', 'spam'] } });
   const { createDatasetVersion } = await t.client.request(CreateDatasetVersionDocument, {
-    input: { dataset: 'guard-data', file: new File([corpus(400)], 'guard.csv') },
+    input: { dataset: 'guard-data', file: new File([spamHamCsv(400)], 'guard.csv') },
   });
   versionId = createDatasetVersion.version.id;
   const { startTrainingRun } = await t.client.request(StartTrainingRunDocument, {
@@ -222,7 +211,7 @@ describe('a battle whose worker stops mid-way', () => {
       // A trained defender to attack.
       await first.client.request(CreateModelDocument, { input: { name: 'sturdy', labels: ['ham', 'spam'] } });
       await first.client.request(CreateDatasetDocument, { input: { name: 'sturdy-data', labels: ['ham', 'spam'] } });
-      const { createDatasetVersion } = await first.client.request(CreateDatasetVersionDocument, { input: { dataset: 'sturdy-data', file: new File([corpus(200)], 's.csv') } });
+      const { createDatasetVersion } = await first.client.request(CreateDatasetVersionDocument, { input: { dataset: 'sturdy-data', file: new File([spamHamCsv(200)], 's.csv') } });
       const { startTrainingRun } = await first.client.request(StartTrainingRunDocument, {
         input: { model: 'sturdy', datasetVersionId: createDatasetVersion.version.id, hyperparameters: { epochs: 2, dim: 4 }, featurizerSpec: { buckets: 1024 } },
       });
