@@ -27,7 +27,7 @@ const CPU_PROBE_TIMEOUT_MS = 5_000;
 export async function startServer(name: string, entry: URL, env: NodeJS.ProcessEnv, startTimeoutMs: number): Promise<ServerProcess> {
   // tsx/esm, not tsx: tsx's CommonJS hook wraps every require(), and Apollo calls
   // require('crypto') per request, which made both Apollo targets ~15% slower than in production.
-  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof", say: flags for the servers' node only.
+  // BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=<dir>", say: flags for the servers' node only.
   const profile = (process.env['BENCH_SERVER_NODE_ARGS'] ?? '').split(/\s+/).filter(Boolean);
   const child = fork(entry, [], { execArgv: ['--import', 'tsx/esm', ...profile], env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   live.add(child);
