@@ -203,7 +203,8 @@ export class BattleEngine {
       result: DefenseResult | undefined;
     }
     const pending: Pending[] = [];
-    const greedy: Promise<void>[] = [];
+    // Rounds that wait on something before they can be scored: greedy's queries, a paraphrase.
+    const waiting: Promise<void>[] = [];
     let fallbacks = 0;
     for (let index = start; index < end; index++) {
       const rng = mulberry32(mix(config.seed, ROUND_STREAM, index));
@@ -212,11 +213,11 @@ export class BattleEngine {
       const original = config.seeds[seedIndex]!.text;
       const round: Pending = { index, seedIndex, chosen: strategy, strategy, variant: original, queries: 0, result: undefined };
       pending.push(round);
-      if (strategy === 'greedy') greedy.push(this.playGreedy(round, original, rng, defend));
+      if (strategy === 'greedy') waiting.push(this.playGreedy(round, original, rng, defend));
       else if (strategy === 'llm-paraphrase') {
         // The seed is drawn first, so the fallback's draws are the same whether or not a model answered.
         const seed = Math.floor(rng() * 2 ** 31);
-        greedy.push(
+        waiting.push(
           (paraphrase ? paraphrase(original, seed).catch(() => null) : Promise.resolve(null)).then((text) => {
             if (text !== null && text.trim().length > 0 && text !== original) round.variant = text;
             else {
@@ -228,7 +229,7 @@ export class BattleEngine {
         );
       } else round.variant = STRATEGIES[strategy](original, rng, this.options);
     }
-    await Promise.all(greedy);
+    await Promise.all(waiting);
 
     const unscored = pending.filter((r) => r.result === undefined);
     if (unscored.length > 0) {

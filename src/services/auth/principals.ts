@@ -126,9 +126,7 @@ export class PrincipalDirectory {
   async isActive(principal: Principal): Promise<boolean> {
     if (principal.expiresAt !== null && principal.expiresAt <= this.now().getTime()) return false;
     const holder = principal.sessionId ? await this.session(principal.sessionId) : await this.apiKeyById(principal.apiKeyId!);
-    if (!holder || holder.revoked || holder.disabled) return false;
-    const role = holder.keyRole ? weakerRole(holder.keyRole, holder.role) : holder.role;
-    return role === principal.role;
+    return stillAllows(holder, principal);
   }
 
   /**
@@ -138,10 +136,7 @@ export class PrincipalDirectory {
   isActiveCached(principal: Principal): boolean | undefined {
     if (principal.expiresAt !== null && principal.expiresAt <= this.now().getTime()) return false;
     const holder = principal.sessionId ? this.sessions.get(principal.sessionId) : undefined;
-    if (!holder) return undefined;
-    if (holder.revoked || holder.disabled) return false;
-    const role = holder.keyRole ? weakerRole(holder.keyRole, holder.role) : holder.role;
-    return role === principal.role;
+    return holder ? stillAllows(holder, principal) : undefined;
   }
 
   private async session(sessionId: string): Promise<Holder | undefined> {
@@ -241,4 +236,11 @@ export class PrincipalDirectory {
   async close(): Promise<void> {
     await this.stopListening?.();
   }
+}
+
+/** Whether the session or key behind a principal still grants what the principal was given. */
+function stillAllows(holder: Holder | undefined, principal: Principal): boolean {
+  if (!holder || holder.revoked || holder.disabled) return false;
+  const role = holder.keyRole ? weakerRole(holder.keyRole, holder.role) : holder.role;
+  return role === principal.role;
 }
